@@ -1,0 +1,174 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	executorv1 "github.com/signalbox/signalbox/sdk/internal/gen/executorv1"
+)
+
+// maxBatchBytes bounds one Output message; the host accepts far more, so a
+// batch never hits gRPC's message limit.
+const maxBatchBytes = 1 << 20
+
+// server adapts an Executor to the gRPC service.
+type server struct {
+	executorv1.UnimplementedExecutorServiceServer
+	impl Executor
+	log  hclog.Logger
+	// base is cancelled when the plugin shuts down; every run is killed then.
+	base context.Context
+
+	mu   sync.Mutex
+	runs map[int64]*activeRun
+}
+
+type activeRun struct {
+	cancel   context.CancelCauseFunc
+	killOnce sync.Once
+	killed   chan struct{}
+	done     chan struct{}
+}
+
+func (r *activeRun) stop(force bool) {
+	if !force {
+		r.cancel(ErrStopped)
+		return
+	}
+	r.cancel(ErrKilled)
+	r.killOnce.Do(func() { close(r.killed) })
+}
+
+func newServer(base context.Context, impl Executor, log hclog.Logger) *server {
+	return &server{impl: impl, log: log, base: base, runs: map[int64]*activeRun{}}
+}
+
+func (s *server) Describe(ctx context.Context, _ *executorv1.DescribeRequest) (*executorv1.DescribeResponse, error) {
+	d, err := s.impl.Describe(ctx)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "describe: %v", err)
+	}
+	return &executorv1.DescribeResponse{Name: d.Name, Version: d.Version, Apps: appsToProto(d.Apps)}, nil
+}
+
+func (s *server) Run(req *executorv1.RunRequest, stream executorv1.ExecutorService_RunServer) error {
+	ctx, cancel := context.WithCancelCause(stream.Context())
+	defer cancel(nil)
+	run := &activeRun{cancel: cancel, killed: make(chan struct{}), done: make(chan struct{})}
+	defer close(run.done)
+	// A plugin shutting down kills what it runs, so nothing outlives it.
+	stopAfter := context.AfterFunc(s.base, func() { run.stop(true) })
+	defer stopAfter()
+
+	s.mu.Lock()
+	if _, busy := s.runs[req.GetTaskId()]; busy {
+		s.mu.Unlock()
+		return status.Errorf(codes.AlreadyExists, "task %d: %v", req.GetTaskId(), ErrAlreadyRunning)
+	}
+	s.runs[req.GetTaskId()] = run
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.runs, req.GetTaskId())
+		s.mu.Unlock()
+	}()
+
+	out := &streamOutput{stream: stream}
+	res, err := s.safeRun(WithKilled(ctx, run.killed), runRequestFromProto(req), out)
+	if err != nil {
+		if res.ExitCode == 0 {
+			res.ExitCode = -1
+		}
+		res.Error = err.Error()
+	}
+	if cause := context.Cause(ctx); errors.Is(cause, ErrStopped) || errors.Is(cause, ErrKilled) {
+		res.Stopped = true
+	}
+	return out.send(&executorv1.RunEvent{Event: &executorv1.RunEvent_Result{Result: resultToProto(res)}})
+}
+
+// safeRun turns a panic of the implementation into a failed task, so one bad
+// task cannot take down the plugin and every other task in it.
+func (s *server) safeRun(ctx context.Context, req RunRequest, out Output) (res Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("executor panicked", "task_id", req.TaskID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("executor panicked: %v", p)
+		}
+	}()
+	return s.impl.Run(ctx, req, out)
+}
+
+func (s *server) Stop(_ context.Context, req *executorv1.StopRequest) (*executorv1.StopResponse, error) {
+	s.mu.Lock()
+	run, ok := s.runs[req.GetTaskId()]
+	s.mu.Unlock()
+	if ok {
+		run.stop(req.GetForce())
+	}
+	return &executorv1.StopResponse{Found: ok}, nil
+}
+
+// stopAll kills every run and waits for them to end.
+func (s *server) stopAll() {
+	s.mu.Lock()
+	runs := make([]*activeRun, 0, len(s.runs))
+	for _, r := range s.runs {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	for _, r := range runs {
+		r.stop(true)
+	}
+	for _, r := range runs {
+		<-r.done
+	}
+}
+
+// streamOutput implements Output on a server stream. gRPC streams are not
+// safe for concurrent sends, so sends are serialised.
+type streamOutput struct {
+	mu     sync.Mutex
+	stream executorv1.ExecutorService_RunServer
+}
+
+func (o *streamOutput) send(ev *executorv1.RunEvent) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.stream.Send(ev)
+}
+
+func (o *streamOutput) Write(lines ...Line) error {
+	for len(lines) > 0 {
+		n, size := 0, 0
+		for n < len(lines) && (n == 0 || size+len(lines[n].Text) < maxBatchBytes) {
+			size += len(lines[n].Text) + 16
+			n++
+		}
+		ev := &executorv1.RunEvent{Event: &executorv1.RunEvent_Output{Output: &executorv1.Output{Lines: linesToProto(lines[:n])}}}
+		if err := o.send(ev); err != nil {
+			return fmt.Errorf("send output: %w", err)
+		}
+		lines = lines[n:]
+	}
+	return nil
+}
+
+func (o *streamOutput) ProcessStarted(pid, pgid int) error {
+	return o.send(&executorv1.RunEvent{Event: &executorv1.RunEvent_ProcessStarted{
+		ProcessStarted: &executorv1.ProcessStarted{Pid: int64(pid), Pgid: int64(pgid)},
+	}})
+}
+
+func (o *streamOutput) Status(st, msg string) error {
+	return o.send(&executorv1.RunEvent{Event: &executorv1.RunEvent_Status{
+		Status: &executorv1.StatusChange{Status: st, Message: validUTF8(msg)},
+	}})
+}

@@ -1,0 +1,74 @@
+// Package plugin holds what every Signalbox plugin kind shares: the logger
+// setup, the handshake helpers and the watch on the parent process.
+package plugin
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+)
+
+// BinaryPrefix is the file name prefix of every plugin binary.
+const BinaryPrefix = "signalbox-plugin-"
+
+// Kind names a plugin protocol family. Each kind has its own magic cookie, so
+// that a binary of one kind can never be loaded as another.
+type Kind string
+
+// The plugin kinds.
+const (
+	KindExecutor Kind = "executor"
+)
+
+// Handshake returns the go-plugin handshake for a kind at a base protocol
+// version. The magic cookie value is fixed per kind.
+func Handshake(kind Kind) goplugin.HandshakeConfig {
+	return goplugin.HandshakeConfig{
+		ProtocolVersion:  1,
+		MagicCookieKey:   "SIGNALBOX_PLUGIN_" + string(kind),
+		MagicCookieValue: "7b5c0f3e-signalbox-" + string(kind),
+	}
+}
+
+// NewLogger returns the logger a plugin should use. It writes JSON to
+// stderr, which the host reads and re-logs under the plugin's name; stdout
+// belongs to the handshake. Task output never goes through the logger.
+func NewLogger(name string) hclog.Logger {
+	level := hclog.LevelFromString(os.Getenv("SIGNALBOX_PLUGIN_LOG_LEVEL"))
+	if level == hclog.NoLevel {
+		level = hclog.Info
+	}
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       name,
+		Level:      level,
+		Output:     os.Stderr,
+		JSONFormat: true,
+	})
+}
+
+// WatchParent returns a context that is cancelled when the process that
+// started this one exits (the plugin is re-parented). Plugins use it to stop
+// every task and exit instead of living on as orphans.
+func WatchParent(ctx context.Context, every time.Duration) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	parent := os.Getppid()
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if os.Getppid() != parent {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx
+}

@@ -1,0 +1,128 @@
+// Package plugintest is the in-process test harness of the Signalbox SDK.
+//
+// It serves a plugin implementation over a real gRPC connection inside the
+// test process (go-plugin's test connection), so a plugin author exercises
+// exactly the code path the server uses, without building a binary:
+//
+//	client := plugintest.Executor(t, &MyExecutor{})
+//	run := plugintest.Run(t, client, executor.RunRequest{TaskID: 1, App: "bash", ...})
+//	if run.Result.Failed() { t.Fatal(run.Text()) }
+package plugintest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/signalbox/signalbox/sdk/executor"
+)
+
+// Executor serves impl in-process and returns a client to it. The
+// connection is closed when the test ends.
+func Executor(t testing.TB, impl executor.Executor) *executor.Client {
+	t.Helper()
+	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{
+		executor.PluginName: &executor.GRPCPlugin{Impl: impl},
+	})
+	t.Cleanup(func() {
+		_ = client.Close()
+		server.Stop()
+	})
+	raw, err := client.Dispense(executor.PluginName)
+	if err != nil {
+		t.Fatalf("dispense executor: %v", err)
+	}
+	c, ok := raw.(*executor.Client)
+	if !ok {
+		t.Fatalf("dispensed %T, want *executor.Client", raw)
+	}
+	return c
+}
+
+// Recorder is an executor.Output that keeps everything it is given. It is
+// safe for concurrent use.
+type Recorder struct {
+	mu        sync.Mutex
+	lines     []executor.Line
+	processes [][2]int
+	statuses  []string
+}
+
+var _ executor.Output = (*Recorder)(nil)
+
+// Write records lines.
+func (r *Recorder) Write(lines ...executor.Line) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, lines...)
+	return nil
+}
+
+// ProcessStarted records a process group.
+func (r *Recorder) ProcessStarted(pid, pgid int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.processes = append(r.processes, [2]int{pid, pgid})
+	return nil
+}
+
+// Status records a status change.
+func (r *Recorder) Status(status, _ string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.statuses = append(r.statuses, status)
+	return nil
+}
+
+// Lines returns a copy of the lines recorded so far.
+func (r *Recorder) Lines() []executor.Line {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]executor.Line(nil), r.lines...)
+}
+
+// Text returns the recorded lines' text joined by newlines.
+func (r *Recorder) Text() string {
+	var b strings.Builder
+	for _, l := range r.Lines() {
+		b.WriteString(l.Text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// ProcessGroups returns the process group ids reported so far.
+func (r *Recorder) ProcessGroups() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]int, 0, len(r.processes))
+	for _, p := range r.processes {
+		out = append(out, p[1])
+	}
+	return out
+}
+
+// Statuses returns the statuses reported so far.
+func (r *Recorder) Statuses() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.statuses...)
+}
+
+// RunResult is what Run gathered.
+type RunResult struct {
+	*Recorder
+	Result executor.Result
+	Err    error
+}
+
+// Run runs one task to its end and records everything it produced.
+func Run(t testing.TB, e executor.Executor, req executor.RunRequest) RunResult {
+	t.Helper()
+	rec := &Recorder{}
+	res, err := e.Run(context.Background(), req, rec)
+	return RunResult{Recorder: rec, Result: res, Err: err}
+}
