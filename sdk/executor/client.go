@@ -51,6 +51,9 @@ func (c *Client) wrap(err error) error {
 	return err
 }
 
+// Exited returns a channel closed when the plugin process has exited.
+func (c *Client) Exited() <-chan struct{} { return c.done.Done() }
+
 // Describe asks the plugin who it is.
 func (c *Client) Describe(ctx context.Context) (Description, error) {
 	resp, err := c.rpc.Describe(ctx, &executorv1.DescribeRequest{})

@@ -11,8 +11,8 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	"github.com/signalbox/signalbox/sdk/plugin"
 	executorv1 "github.com/signalbox/signalbox/sdk/internal/gen/executorv1"
+	"github.com/signalbox/signalbox/sdk/plugin"
 )
 
 // PluginName is the name under which executors are dispensed.

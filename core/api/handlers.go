@@ -1,0 +1,507 @@
+package api
+
+import (
+	"bufio"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/signalbox/signalbox/core/model"
+	"github.com/signalbox/signalbox/core/service"
+)
+
+func errUnauthenticated(msg string) error { return model.Unauthenticatedf("%s", msg) }
+
+func (a *API) ping(c *gin.Context) {
+	if a.cfg.Health != nil {
+		if err := a.cfg.Health(c.Request.Context()); err != nil {
+			c.String(http.StatusServiceUnavailable, "database unavailable")
+			return
+		}
+	}
+	c.String(http.StatusOK, "pong")
+}
+
+func (a *API) info(c *gin.Context) (int, any, error) {
+	apps := a.svc.ListApps(c)
+	ids := make([]string, 0, len(apps))
+	for _, app := range apps {
+		ids = append(ids, app.ID)
+	}
+	return http.StatusOK, gin.H{
+		"version": a.cfg.Version, "ansible": "", "auth_methods": gin.H{"password": true, "totp": false, "oidc": false, "ldap": false},
+		"apps": ids, "features": gin.H{"plugins": true, "websocket": true},
+	}, nil
+}
+
+type appDTO struct {
+	ID             string `json:"id"`
+	Title          string `json:"title"`
+	Description    string `json:"description"`
+	Version        string `json:"version"`
+	Plugin         string `json:"plugin"`
+	PluginVersion  string `json:"plugin_version"`
+	TemplateSchema any    `json:"template_schema"`
+	TaskSchema     any    `json:"task_schema"`
+	Active         bool   `json:"active"`
+}
+
+func (a *API) apps(c *gin.Context) (int, any, error) {
+	apps := a.svc.ListApps(c)
+	out := make([]appDTO, 0, len(apps))
+	for _, app := range apps {
+		out = append(out, appDTO{ID: app.ID, Title: app.Title, Description: app.Description, Version: app.Version,
+			Plugin: app.Plugin, PluginVersion: app.PluginVersion, TemplateSchema: rawOr(string(app.TemplateSchema), "null"),
+			TaskSchema: rawOr(string(app.TaskSchema), "null"), Active: true})
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) loginMetadata(*gin.Context) (int, any, error) {
+	return http.StatusOK, gin.H{"oidc_providers": []any{}, "login_with_password": true}, nil
+}
+
+func (a *API) login(c *gin.Context) (int, any, error) {
+	var in struct {
+		Auth     string `json:"auth"`
+		Password string `json:"password"`
+	}
+	if err := bind(c, &in); err != nil {
+		return 0, nil, err
+	}
+	token, _, err := a.svc.Login(c, in.Auth, in.Password)
+	if err != nil {
+		return 0, nil, err
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: CookieName, Value: token, Path: "/", HttpOnly: true,
+		Secure: a.cfg.CookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: int(service.SessionTTL.Seconds())})
+	return http.StatusNoContent, nil, nil
+}
+
+func (a *API) logout(c *gin.Context) (int, any, error) {
+	if cookie, err := c.Cookie(CookieName); err == nil && cookie != "" {
+		if err := a.svc.Logout(c, cookie); err != nil {
+			return 0, nil, err
+		}
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, MaxAge: -1})
+	return http.StatusNoContent, nil, nil
+}
+
+func (a *API) currentUser(c *gin.Context) (int, any, error) {
+	return http.StatusOK, toUserDTO(actor(c).User), nil
+}
+
+func (a *API) listTokens(c *gin.Context) (int, any, error) {
+	ts, err := a.svc.ListAPITokens(c, actor(c))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]tokenDTO, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tokenDTO{ID: t.ID, Created: t.Created, Expired: t.Expired, UserID: t.UserID})
+	}
+	return http.StatusOK, out, nil
+}
+
+// createToken answers the token itself in "id", once, as Semaphore does.
+func (a *API) createToken(c *gin.Context) (int, any, error) {
+	token, t, err := a.svc.CreateAPIToken(c, actor(c))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, tokenDTO{ID: token, Created: t.Created, Expired: t.Expired, UserID: t.UserID}, nil
+}
+
+func (a *API) expireToken(c *gin.Context) (int, any, error) {
+	return http.StatusNoContent, nil, a.svc.ExpireAPIToken(c, actor(c), c.Param("token_id"))
+}
+
+func (a *API) listUsers(c *gin.Context) (int, any, error) {
+	us, err := a.svc.ListUsers(c, actor(c))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]userDTO, 0, len(us))
+	for _, u := range us {
+		out = append(out, toUserDTO(u))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) createUser(c *gin.Context) (int, any, error) {
+	var in struct {
+		Username string `json:"username"`
+		Name     string `json:"name"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Admin    bool   `json:"admin"`
+		Alert    bool   `json:"alert"`
+	}
+	if err := bind(c, &in); err != nil {
+		return 0, nil, err
+	}
+	u, err := a.svc.CreateUser(c, actor(c), service.NewUser(in))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toUserDTO(u), nil
+}
+
+func (a *API) setPassword(c *gin.Context) (int, any, error) {
+	id, err := idParam(c, "user_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := bind(c, &in); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.svc.SetPassword(c, actor(c), id, in.Password)
+}
+
+func (a *API) deleteUser(c *gin.Context) (int, any, error) {
+	id, err := idParam(c, "user_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.svc.DeleteUser(c, actor(c), id)
+}
+
+func (a *API) listProjects(c *gin.Context) (int, any, error) {
+	ps, err := a.svc.ListProjects(c, actor(c))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]projectDTO, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, toProjectDTO(p))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) createProject(c *gin.Context) (int, any, error) {
+	var in projectIn
+	if err := bind(c, &in); err != nil {
+		return 0, nil, err
+	}
+	p, _ := in.toModel(0)
+	p, err := a.svc.CreateProject(c, actor(c), p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toProjectDTO(p), nil
+}
+
+func (a *API) getProject(c *gin.Context) (int, any, error) {
+	id, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := a.svc.GetProject(c, actor(c), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toProjectDTO(p), nil
+}
+
+func (a *API) updateProject(c *gin.Context) (int, any, error) {
+	id, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var in projectIn
+	if err := bind(c, &in); err != nil {
+		return 0, nil, err
+	}
+	p, err := in.toModel(id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.svc.UpdateProject(c, actor(c), p)
+}
+
+func (a *API) deleteProject(c *gin.Context) (int, any, error) {
+	id, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.svc.DeleteProject(c, actor(c), id)
+}
+
+func (a *API) projectRole(c *gin.Context) (int, any, error) {
+	id, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	role, perm, err := a.svc.ProjectRole(c, actor(c), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, gin.H{"role": role, "permissions": int(perm)}, nil
+}
+
+func (a *API) listKeys(c *gin.Context) (int, any, error) {
+	pid, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	o, err := listOptions(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	ks, err := a.svc.ListKeys(c, actor(c), pid, o)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]keyDTO, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, toKeyDTO(k))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) getKey(c *gin.Context) (int, any, error) {
+	pid, id, err := projectAndID(c, "key_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	k, err := a.svc.GetKey(c, actor(c), pid, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toKeyDTO(k), nil
+}
+
+func (a *API) saveKey(c *gin.Context, pid, id int64) (model.AccessKey, error) {
+	var in keyIn
+	if err := bind(c, &in); err != nil {
+		return model.AccessKey{}, err
+	}
+	k, sec, err := in.toModel(pid, id)
+	if err != nil {
+		return model.AccessKey{}, err
+	}
+	return a.svc.SaveKey(c, actor(c), k, sec)
+}
+
+func (a *API) createKey(c *gin.Context) (int, any, error) {
+	pid, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	k, err := a.saveKey(c, pid, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toKeyDTO(k), nil
+}
+
+func (a *API) updateKey(c *gin.Context) (int, any, error) {
+	pid, id, err := projectAndID(c, "key_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	_, err = a.saveKey(c, pid, id)
+	return http.StatusNoContent, nil, err
+}
+
+func (a *API) deleteKey(c *gin.Context) (int, any, error) {
+	pid, id, err := projectAndID(c, "key_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.svc.DeleteKey(c, actor(c), pid, id)
+}
+
+func projectAndID(c *gin.Context, idName string) (int64, int64, error) {
+	pid, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, 0, err
+	}
+	id, err := idParam(c, idName)
+	return pid, id, err
+}
+
+func (a *API) listTasks(c *gin.Context) (int, any, error) {
+	pid, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	f := service.TaskFilter{ProjectID: pid}
+	if f.Limit, err = intQuery(c, "limit"); err != nil {
+		return 0, nil, err
+	}
+	if f.Offset, err = intQuery(c, "offset"); err != nil {
+		return 0, nil, err
+	}
+	if s := c.Query("before_id"); s != "" {
+		n, err := intQuery(c, "before_id")
+		if err != nil {
+			return 0, nil, err
+		}
+		f.BeforeID = int64(n)
+	}
+	if s := c.Query("template_id"); s != "" {
+		n, err := intQuery(c, "template_id")
+		if err != nil {
+			return 0, nil, err
+		}
+		f.TemplateID = int64(n)
+	}
+	if s := c.Query("status"); s != "" {
+		for _, st := range strings.Split(s, ",") {
+			f.Statuses = append(f.Statuses, model.TaskStatus(strings.TrimSpace(st)))
+		}
+	}
+	return a.renderTasks(c, f)
+}
+
+func (a *API) lastTasks(c *gin.Context) (int, any, error) {
+	pid, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return a.renderTasks(c, service.TaskFilter{ProjectID: pid, Limit: 200})
+}
+
+func (a *API) renderTasks(c *gin.Context, f service.TaskFilter) (int, any, error) {
+	ts, err := a.svc.ListTasks(c, actor(c), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]taskDTO, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, toTaskDTO(t))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (a *API) startTask(c *gin.Context) (int, any, error) {
+	pid, err := idParam(c, "project_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var in taskIn
+	if err := bind(c, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := checkBodyID("project_id", in.ProjectID, pid); err != nil {
+		return 0, nil, err
+	}
+	n := service.NewTask{TemplateID: in.TemplateID, Debug: in.Debug, DryRun: in.DryRun, Diff: in.Diff,
+		Playbook: in.Playbook, Environment: in.Environment, Limit: in.Limit, GitBranch: in.GitBranch, Message: in.Message}
+	if in.Arguments != nil {
+		n.Arguments = *in.Arguments
+	}
+	if len(in.Params) > 0 && string(in.Params) != "null" {
+		n.Params = string(in.Params)
+	}
+	t, err := a.svc.StartTask(c, actor(c), pid, n)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toTaskDTO(t), nil
+}
+
+func (a *API) getTask(c *gin.Context) (int, any, error) {
+	pid, id, err := projectAndID(c, "task_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := a.svc.GetTask(c, actor(c), pid, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toTaskDTO(t), nil
+}
+
+func (a *API) deleteTask(c *gin.Context) (int, any, error) {
+	pid, id, err := projectAndID(c, "task_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.svc.DeleteTask(c, actor(c), pid, id)
+}
+
+func (a *API) stopTask(c *gin.Context) (int, any, error) {
+	pid, id, err := projectAndID(c, "task_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Force bool `json:"force"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := bind(c, &in); err != nil {
+			return 0, nil, err
+		}
+	}
+	if c.Query("force") == "true" {
+		in.Force = true
+	}
+	return http.StatusNoContent, nil, a.svc.StopTask(c, actor(c), pid, id, in.Force)
+}
+
+// taskOutput returns output lines in order. ?offset=N skips the first N
+// lines (lines are numbered from 1, so offset is the last seq already
+// read) and ?limit=M caps the page; without them the whole log is returned.
+func (a *API) taskOutput(c *gin.Context) (int, any, error) {
+	pid, id, err := projectAndID(c, "task_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	offset, err := intQuery(c, "offset")
+	if err != nil {
+		return 0, nil, err
+	}
+	limit, err := intQuery(c, "limit")
+	if err != nil {
+		return 0, nil, err
+	}
+	lines, err := a.svc.TaskOutput(c, actor(c), pid, id, int64(offset), limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]outputDTO, len(lines))
+	for i, l := range lines {
+		out[i] = outputDTO{TaskID: l.TaskID, Seq: l.Seq, Time: l.Time, Output: l.Text}
+	}
+	return http.StatusOK, out, nil
+}
+
+// rawOutput streams the whole log as text, page by page, so that a huge log
+// is never held in memory.
+func (a *API) rawOutput(c *gin.Context) {
+	pid, id, err := projectAndID(c, "task_id")
+	if err != nil {
+		a.renderError(c, err)
+		return
+	}
+	const page = 10000
+	lines, err := a.svc.TaskOutput(c, actor(c), pid, id, 0, page)
+	if err != nil {
+		a.renderError(c, err)
+		return
+	}
+	c.Header("Content-Type", "text/plain; charset=utf-8")
+	c.Status(http.StatusOK)
+	w := bufio.NewWriterSize(c.Writer, 64<<10)
+	for len(lines) > 0 {
+		for _, l := range lines {
+			_, _ = w.WriteString(l.Text)
+			_ = w.WriteByte('\n')
+		}
+		if len(lines) < page {
+			break
+		}
+		if lines, err = a.svc.TaskOutput(c, actor(c), pid, id, lines[len(lines)-1].Seq, page); err != nil {
+			a.log.Error("read task output", "task_id", id, "error", err)
+			break
+		}
+	}
+	_ = w.Flush()
+}

@@ -1,0 +1,412 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/signalbox/signalbox/core/gitsrc"
+	"github.com/signalbox/signalbox/core/model"
+	"github.com/signalbox/signalbox/core/store"
+	"github.com/signalbox/signalbox/sdk/executor"
+)
+
+// attempt is one run of a task held by this runner.
+type attempt struct {
+	r    *Runner
+	task model.Task
+	log  hclog.Logger
+
+	mu       sync.Mutex
+	exec     Executor           // set once the executor runs the task
+	cancel   context.CancelFunc // cancels preparation and, on force, the run
+	stopping bool
+	reason   string // why the task was stopped, when not by a user
+	pgids    map[int]bool
+}
+
+func (r *Runner) start(t model.Task) {
+	a := &attempt{r: r, task: t, log: r.log.With("task_id", t.ID, "attempt", t.Attempt), pgids: map[int]bool{}}
+	r.mu.Lock()
+	r.running[t.ID] = a
+	r.mu.Unlock()
+	r.wg.Add(1)
+	r.Events.TaskChanged(t)
+	go func() {
+		defer r.wg.Done()
+		defer func() {
+			r.mu.Lock()
+			delete(r.running, t.ID)
+			r.mu.Unlock()
+			r.Wake()
+		}()
+		a.run()
+	}()
+}
+
+// stop asks the attempt to end. reason, when set, replaces "stopped" as the
+// outcome: a timeout or a shutdown ends the task as an error.
+func (a *attempt) stop(ctx context.Context, force bool, reason string) error {
+	a.mu.Lock()
+	first := !a.stopping
+	a.stopping = true
+	if reason != "" && a.reason == "" {
+		a.reason = reason
+	}
+	ex, cancel := a.exec, a.cancel
+	a.mu.Unlock()
+	if first {
+		a.transition(ctx, store.Transition{From: []model.TaskStatus{model.TaskStarting, model.TaskRunning}, To: model.TaskStopping})
+	}
+	if ex == nil {
+		// Still preparing: abandon the preparation.
+		if cancel != nil {
+			cancel()
+		}
+		return nil
+	}
+	if _, err := ex.Stop(ctx, a.task.ID, force); err != nil {
+		if force && cancel != nil {
+			cancel()
+		}
+		return fmt.Errorf("stop task %d: %w", a.task.ID, err)
+	}
+	return nil
+}
+
+func (a *attempt) isStopping() (bool, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.stopping, a.reason
+}
+
+// transition applies a fenced status change and publishes the task.
+func (a *attempt) transition(ctx context.Context, tr store.Transition) bool {
+	tr.TaskID, tr.Attempt, tr.Owner = a.task.ID, a.task.Attempt, a.r.cfg.Owner
+	ok, err := a.r.Store.Tasks().Transition(ctx, tr)
+	if err != nil {
+		a.log.Error("change task status", "to", tr.To, "error", err)
+		return false
+	}
+	if !ok {
+		return false
+	}
+	if t, err := a.r.Store.Tasks().Get(ctx, 0, a.task.ID); err == nil {
+		a.task.Status, a.task.Start, a.task.End = t.Status, t.Start, t.End
+		a.r.Events.TaskChanged(t)
+	}
+	return true
+}
+
+// run executes the attempt to its end and records the outcome.
+func (a *attempt) run() {
+	ctx := context.Background()
+	out, err := newSink(ctx, a)
+	if err != nil {
+		a.finish(ctx, nil, model.TaskError, fmt.Sprintf("prepare output: %v", err), nil, nil)
+		return
+	}
+	res, runErr := a.execute(ctx, out)
+	stopping, reason := a.isStopping()
+
+	status, msg := model.TaskSuccess, ""
+	switch {
+	case runErr != nil && errors.Is(runErr, errStopped):
+		status, msg = model.TaskStopped, "stopped before it started"
+	case runErr != nil:
+		status, msg = model.TaskError, runErr.Error()
+	case stopping && reason != "":
+		status, msg = model.TaskError, reason
+	case stopping || res.Stopped:
+		status, msg = model.TaskStopped, "stopped"
+	case res.Failed():
+		status, msg = model.TaskError, res.Error
+		if msg == "" {
+			msg = fmt.Sprintf("exit code %d", res.ExitCode)
+		}
+	}
+	if runErr != nil && errors.Is(runErr, errStopped) && reason != "" {
+		status, msg = model.TaskError, reason
+	}
+	var exitCode *int
+	if runErr == nil {
+		exitCode = &res.ExitCode
+	}
+	var summary *string
+	if len(res.Summary) > 0 {
+		s := string(res.Summary)
+		summary = &s
+	}
+	a.finish(ctx, out, status, msg, exitCode, summary)
+}
+
+// finish stores the remaining output, then the final status: a client that
+// sees the final status can read every line.
+func (a *attempt) finish(ctx context.Context, out *sink, status model.TaskStatus, msg string, exitCode *int, summary *string) {
+	if out != nil {
+		if status == model.TaskError && msg != "" {
+			out.system("error: " + msg)
+		}
+		if err := out.Close(); err != nil {
+			a.log.Error("store task output", "error", err)
+			status, msg = model.TaskError, "task output could not be stored: "+err.Error()
+		}
+	}
+	a.killGroups()
+	now := time.Now().UTC()
+	if !a.transition(ctx, store.Transition{
+		From: model.ActiveStatuses, To: status, Message: msg, End: &now,
+		ExitCode: exitCode, Summary: summary, ClearLease: true,
+	}) {
+		a.log.Warn("final status refused: the attempt is no longer current", "status", status)
+		return
+	}
+	a.log.Info("task finished", "status", status, "reason", msg)
+}
+
+// killGroups kills what is left of the process groups the task started, in
+// case the plugin died before it could clean up.
+func (a *attempt) killGroups() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for pgid := range a.pgids {
+		if pgid > 1 {
+			if err := syscall.Kill(-pgid, syscall.SIGKILL); err == nil {
+				a.log.Warn("killed a process group the task left behind", "pgid", pgid)
+			}
+		}
+	}
+}
+
+// execute prepares the workspace and runs the task in its executor.
+func (a *attempt) execute(ctx context.Context, out *sink) (executor.Result, error) {
+	prepCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.mu.Lock()
+	a.cancel = cancel
+	a.mu.Unlock()
+	if stopping, _ := a.isStopping(); stopping {
+		return executor.Result{}, errStopped
+	}
+
+	dir := filepath.Join(a.r.cfg.WorkDir, fmt.Sprintf("task-%d-%d", a.task.ID, a.task.Attempt))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return executor.Result{}, fmt.Errorf("create workspace: %w", err)
+	}
+	defer func() {
+		if err := os.RemoveAll(dir); err != nil {
+			a.log.Error("remove workspace", "dir", dir, "error", err)
+		}
+	}()
+	req, secrets, app, err := a.request(prepCtx, dir)
+	if err != nil {
+		if prepCtx.Err() != nil {
+			return executor.Result{}, errStopped
+		}
+		return executor.Result{}, err
+	}
+	out.mask(secrets)
+	ex, err := a.r.Executors.Executor(prepCtx, app)
+	if err != nil {
+		if prepCtx.Err() != nil {
+			return executor.Result{}, errStopped
+		}
+		return executor.Result{}, fmt.Errorf("executor for app %q: %w", app, err)
+	}
+
+	a.mu.Lock()
+	a.exec = ex
+	stopping := a.stopping
+	a.mu.Unlock()
+	if stopping {
+		return executor.Result{}, errStopped
+	}
+	now := time.Now().UTC()
+	if !a.transition(ctx, store.Transition{From: []model.TaskStatus{model.TaskStarting}, To: model.TaskRunning, Start: &now}) {
+		if stopping, _ := a.isStopping(); stopping {
+			return executor.Result{}, errStopped
+		}
+		return executor.Result{}, errors.New("the task was taken over by another runner")
+	}
+	if tmpl, err := a.r.Store.Templates().Get(ctx, a.task.ProjectID, a.task.TemplateID); err == nil && tmpl.TimeoutSeconds > 0 {
+		limit := time.Duration(tmpl.TimeoutSeconds) * time.Second
+		timer := time.AfterFunc(limit, func() {
+			_ = a.stop(context.Background(), false, fmt.Sprintf("timed out after %s", limit))
+		})
+		defer timer.Stop()
+	}
+	// The run's context is cancelled only to force-abandon a stuck plugin;
+	// stops go through the executor's Stop.
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	a.mu.Lock()
+	a.cancel = cancelRun
+	a.mu.Unlock()
+	res, err := ex.Run(runCtx, req, out)
+	if err != nil {
+		if errors.Is(err, executor.ErrPluginExited) {
+			return executor.Result{}, fmt.Errorf("the executor plugin for app %q exited during the task: %w", app, err)
+		}
+		return executor.Result{}, err
+	}
+	return res, nil
+}
+
+// request builds the executor's request: it resolves the template's
+// repository, inventory, environment and keys just before the run.
+func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest, []string, string, error) {
+	st, t := a.r.Store, a.task
+	tmpl, err := st.Templates().Get(ctx, t.ProjectID, t.TemplateID)
+	if err != nil {
+		return executor.RunRequest{}, nil, "", fmt.Errorf("template %d: %w", t.TemplateID, err)
+	}
+	var secrets []string
+	repo, err := st.Repositories().Get(ctx, t.ProjectID, tmpl.RepositoryID)
+	if err != nil {
+		return executor.RunRequest{}, nil, "", fmt.Errorf("repository %d of template %q: %w", tmpl.RepositoryID, tmpl.Name, err)
+	}
+	src := gitsrc.Source{URL: repo.GitURL, Branch: repo.GitBranch}
+	if tmpl.GitBranch != "" {
+		src.Branch = tmpl.GitBranch
+	}
+	if t.GitBranch != "" {
+		src.Branch = t.GitBranch
+	}
+	if repo.SSHKeyID != 0 {
+		k, sec, err := a.key(ctx, repo.SSHKeyID)
+		if err != nil {
+			return executor.RunRequest{}, nil, "", fmt.Errorf("key of repository %q: %w", repo.Name, err)
+		}
+		src.KeyType, src.Key = k.Type, sec
+		secrets = append(secrets, sec.Password, sec.PrivateKey, sec.Passphrase)
+	}
+	ws, err := a.r.Workspaces.Prepare(ctx, src, filepath.Join(dir, "repo"))
+	if err != nil {
+		return executor.RunRequest{}, nil, "", fmt.Errorf("repository %q: %w", repo.Name, err)
+	}
+	if ws.Commit != "" {
+		a.log.Debug("repository checked out", "commit", ws.Commit)
+	}
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return executor.RunRequest{}, nil, "", fmt.Errorf("create temp dir: %w", err)
+	}
+
+	req := executor.RunRequest{
+		TaskID: t.ID, ProjectID: t.ProjectID, TemplateID: t.TemplateID, Attempt: t.Attempt,
+		App: tmpl.App, WorkDir: ws.Dir, TempDir: tmp, Playbook: tmpl.Playbook,
+		Env: map[string]string{}, Secrets: map[string]string{}, StopGracePeriod: a.r.cfg.StopGracePeriod,
+	}
+	if t.Playbook != "" {
+		req.Playbook = t.Playbook
+	}
+	for k, v := range a.r.cfg.Env {
+		req.Env[k] = v
+	}
+	if tmpl.InventoryID != nil {
+		inv, err := st.Inventories().Get(ctx, t.ProjectID, *tmpl.InventoryID)
+		if err != nil {
+			return executor.RunRequest{}, nil, "", fmt.Errorf("inventory %d of template %q: %w", *tmpl.InventoryID, tmpl.Name, err)
+		}
+		switch inv.Type {
+		case model.InventoryFile:
+			req.InventoryFile = filepath.Join(ws.Dir, inv.Inventory)
+		default:
+			req.InventoryFile = filepath.Join(tmp, "inventory")
+			if err := os.WriteFile(req.InventoryFile, []byte(inv.Inventory), 0o600); err != nil {
+				return executor.RunRequest{}, nil, "", fmt.Errorf("write inventory: %w", err)
+			}
+		}
+	}
+	extra := map[string]any{}
+	if tmpl.EnvironmentID != nil {
+		env, err := st.Environments().Get(ctx, t.ProjectID, *tmpl.EnvironmentID)
+		if err != nil {
+			return executor.RunRequest{}, nil, "", fmt.Errorf("environment %d of template %q: %w", *tmpl.EnvironmentID, tmpl.Name, err)
+		}
+		if err := mergeJSONObject(extra, env.JSON); err != nil {
+			return executor.RunRequest{}, nil, "", fmt.Errorf("extra variables of environment %q: %w", env.Name, err)
+		}
+		if strings.TrimSpace(env.Env) != "" {
+			vars := map[string]string{}
+			if err := json.Unmarshal([]byte(env.Env), &vars); err != nil {
+				return executor.RunRequest{}, nil, "", fmt.Errorf("environment variables of environment %q must be a JSON object of strings: %w", env.Name, err)
+			}
+			for k, v := range vars {
+				req.Env[k] = v
+			}
+		}
+	}
+	if err := mergeJSONObject(extra, t.Environment); err != nil {
+		return executor.RunRequest{}, nil, "", fmt.Errorf("extra variables of the task: %w", err)
+	}
+	if len(extra) > 0 {
+		b, _ := json.Marshal(extra)
+		req.ExtraVars = b
+	}
+	args, err := jsonStrings(tmpl.Arguments)
+	if err != nil {
+		return executor.RunRequest{}, nil, "", fmt.Errorf("arguments of template %q: %w", tmpl.Name, err)
+	}
+	if tmpl.AllowOverrideArgsInTask && strings.TrimSpace(t.Arguments) != "" {
+		if args, err = jsonStrings(t.Arguments); err != nil {
+			return executor.RunRequest{}, nil, "", fmt.Errorf("arguments of the task: %w", err)
+		}
+	}
+	req.Arguments = args
+	if strings.TrimSpace(tmpl.Params) != "" {
+		req.TemplateParams = json.RawMessage(tmpl.Params)
+	}
+	if strings.TrimSpace(t.Params) != "" {
+		req.TaskParams = json.RawMessage(t.Params)
+	}
+	return req, secrets, tmpl.App, nil
+}
+
+func (a *attempt) key(ctx context.Context, id int64) (model.AccessKey, model.KeySecret, error) {
+	k, err := a.r.Store.Keys().Get(ctx, a.task.ProjectID, id)
+	if err != nil {
+		return k, model.KeySecret{}, err
+	}
+	var sec model.KeySecret
+	if len(k.Secret) > 0 {
+		if err := a.r.Secrets.OpenJSON(k.Secret, &sec); err != nil {
+			return k, sec, fmt.Errorf("decrypt key %q: %w", k.Name, err)
+		}
+	}
+	return k, sec, nil
+}
+
+func mergeJSONObject(dst map[string]any, s string) error {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return fmt.Errorf("must be a JSON object: %w", err)
+	}
+	for k, v := range m {
+		dst[k] = v
+	}
+	return nil
+}
+
+func jsonStrings(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("must be a JSON array of strings: %w", err)
+	}
+	return out, nil
+}

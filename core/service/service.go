@@ -1,0 +1,108 @@
+// Package service holds Signalbox's use cases: validation, permissions and
+// transactions. It knows nothing of HTTP; handlers call it with an Actor.
+package service
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/signalbox/signalbox/core/auth"
+	"github.com/signalbox/signalbox/core/model"
+	"github.com/signalbox/signalbox/core/store"
+	"github.com/signalbox/signalbox/sdk/executor"
+)
+
+// Actor is the authenticated user a call is made for.
+type Actor struct {
+	User model.User
+}
+
+// Runner is what services need of the task runner.
+type Runner interface {
+	// Wake tells the dispatcher a task is waiting.
+	Wake()
+	// Stop stops a task running here; found is false if it does not run here.
+	Stop(ctx context.Context, taskID int64, force bool) (found bool, err error)
+}
+
+// Apps lists the app types the executor plugins serve.
+type Apps interface {
+	Apps(ctx context.Context) map[string]App
+}
+
+// App is an app type and the plugin serving it.
+type App struct {
+	executor.App
+	Plugin        string
+	PluginVersion string
+}
+
+// Sealer encrypts secrets at rest.
+type Sealer interface {
+	SealJSON(v any) ([]byte, error)
+}
+
+// Services is every use case, sharing one set of dependencies.
+type Services struct {
+	store  store.Store
+	runner Runner
+	apps   Apps
+	sealer Sealer
+	log    hclog.Logger
+}
+
+// Deps are the dependencies of Services.
+type Deps struct {
+	Store  store.Store
+	Runner Runner
+	Apps   Apps
+	Sealer Sealer
+	Log    hclog.Logger
+}
+
+// New returns the services.
+func New(d Deps) *Services {
+	if d.Log == nil {
+		d.Log = hclog.NewNullLogger()
+	}
+	return &Services{store: d.Store, runner: d.Runner, apps: d.Apps, sealer: d.Sealer, log: d.Log.Named("service")}
+}
+
+// access checks that the actor may act on a project with the given
+// permission. A user who is not a member is told the project does not
+// exist; a member who lacks the permission is told so.
+func (s *Services) access(ctx context.Context, a Actor, projectID int64, need auth.Permission) (auth.Permission, error) {
+	if _, err := s.store.Projects().Get(ctx, projectID); err != nil {
+		return 0, err
+	}
+	if a.User.Admin {
+		return auth.AllPermissions, nil
+	}
+	m, err := s.store.Members().Get(ctx, projectID, a.User.ID)
+	if errors.Is(err, model.ErrNotFound) {
+		return 0, model.NotFoundf("project %d not found", projectID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	have := auth.Permissions(m.Role)
+	if !have.Has(need) {
+		return have, model.Forbiddenf("your role %q in this project does not allow this", m.Role)
+	}
+	return have, nil
+}
+
+func requireAdmin(a Actor) error {
+	if !a.User.Admin {
+		return model.Forbiddenf("only administrators may do this")
+	}
+	return nil
+}
+
+// ListOptions page and sort a listing.
+type ListOptions = store.ListOptions
+
+// TaskFilter selects tasks for a listing.
+type TaskFilter = store.TaskFilter

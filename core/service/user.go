@@ -1,0 +1,256 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/signalbox/signalbox/core/auth"
+	"github.com/signalbox/signalbox/core/model"
+	"github.com/signalbox/signalbox/core/store"
+)
+
+// NewUser is what creating a user takes.
+type NewUser struct {
+	Username string
+	Name     string
+	Email    string
+	Password string
+	Admin    bool
+	Alert    bool
+}
+
+func (n *NewUser) validate() error {
+	n.Username, n.Email, n.Name = strings.TrimSpace(n.Username), strings.TrimSpace(n.Email), strings.TrimSpace(n.Name)
+	switch {
+	case n.Username == "":
+		return model.Invalidf("username is required")
+	case strings.ContainsAny(n.Username, " \t\n@"):
+		return model.Invalidf("username must not contain spaces or @")
+	case n.Email == "":
+		return model.Invalidf("email is required")
+	}
+	if _, err := mail.ParseAddress(n.Email); err != nil {
+		return model.Invalidf("email %q is not an email address", n.Email)
+	}
+	if n.Name == "" {
+		n.Name = n.Username
+	}
+	return nil
+}
+
+// CreateUser creates a user. Only admins may, except through the CLI
+// (SystemActor).
+func (s *Services) CreateUser(ctx context.Context, a Actor, n NewUser) (model.User, error) {
+	if err := requireAdmin(a); err != nil {
+		return model.User{}, err
+	}
+	if err := n.validate(); err != nil {
+		return model.User{}, err
+	}
+	hash, err := auth.HashPassword(n.Password)
+	if err != nil {
+		return model.User{}, err
+	}
+	u := model.User{Username: n.Username, Name: n.Name, Email: n.Email, PasswordHash: hash,
+		Admin: n.Admin, Alert: n.Alert, Created: time.Now().UTC()}
+	if err := s.store.Users().Create(ctx, &u); err != nil {
+		return model.User{}, err
+	}
+	s.log.Info("user created", "user_id", u.ID, "admin", u.Admin)
+	return u, nil
+}
+
+// SystemActor acts with every right; only the CLI and start-up use it.
+var SystemActor = Actor{User: model.User{Username: "system", Admin: true}}
+
+// ListUsers lists users (admins only).
+func (s *Services) ListUsers(ctx context.Context, a Actor) ([]model.User, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	return s.store.Users().List(ctx, store.ListOptions{SortBy: "id"})
+}
+
+// FindUser finds a user by username or email (admins only).
+func (s *Services) FindUser(ctx context.Context, a Actor, login string) (model.User, error) {
+	if err := requireAdmin(a); err != nil {
+		return model.User{}, err
+	}
+	return s.store.Users().GetByLogin(ctx, login)
+}
+
+// SetPassword changes a user's password: admins for anyone, users for themselves.
+func (s *Services) SetPassword(ctx context.Context, a Actor, userID int64, password string) error {
+	if !a.User.Admin && a.User.ID != userID {
+		return model.Forbiddenf("you may change only your own password")
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.store.Users().SetPassword(ctx, userID, hash)
+}
+
+// DeleteUser deletes a user (admins only); the last admin stays.
+func (s *Services) DeleteUser(ctx context.Context, a Actor, userID int64) error {
+	if err := requireAdmin(a); err != nil {
+		return err
+	}
+	return s.store.WithTx(ctx, func(ctx context.Context) error {
+		u, err := s.store.Users().Get(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Admin {
+			users, err := s.store.Users().List(ctx, store.ListOptions{})
+			if err != nil {
+				return err
+			}
+			admins := 0
+			for _, x := range users {
+				if x.Admin {
+					admins++
+				}
+			}
+			if admins <= 1 {
+				return model.Conflictf("user %q is the last administrator and cannot be deleted", u.Username)
+			}
+		}
+		return s.store.Users().Delete(ctx, userID)
+	})
+}
+
+// EnsureAdmin creates the first administrator on an empty database. It
+// returns the password it generated, if it had to.
+func (s *Services) EnsureAdmin(ctx context.Context, login, email, password string) (created bool, generated string, err error) {
+	n, err := s.store.Users().Count(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	if n > 0 {
+		return false, "", nil
+	}
+	if password == "" {
+		if password, err = auth.RandomPassword(); err != nil {
+			return false, "", err
+		}
+		generated = password
+	}
+	if _, err := s.CreateUser(ctx, SystemActor, NewUser{Username: login, Email: email, Name: login, Password: password, Admin: true}); err != nil {
+		return false, "", fmt.Errorf("create first admin: %w", err)
+	}
+	return true, generated, nil
+}
+
+// Login checks a username or email and password and opens a session,
+// returning the session token for the cookie. Any failure is the same 401.
+func (s *Services) Login(ctx context.Context, login, password string) (string, model.User, error) {
+	fail := model.Unauthenticatedf("wrong username or password")
+	if strings.TrimSpace(login) == "" || password == "" {
+		return "", model.User{}, model.Invalidf("auth and password are required")
+	}
+	u, err := s.store.Users().GetByLogin(ctx, strings.TrimSpace(login))
+	if errors.Is(err, model.ErrNotFound) {
+		return "", model.User{}, fail
+	}
+	if err != nil {
+		return "", model.User{}, err
+	}
+	if !auth.CheckPassword(u.PasswordHash, password) {
+		return "", model.User{}, fail
+	}
+	token, hash, err := auth.NewToken()
+	if err != nil {
+		return "", model.User{}, err
+	}
+	now := time.Now().UTC()
+	if err := s.store.Sessions().Create(ctx, &model.Session{UserID: u.ID, TokenHash: hash, Created: now, LastActive: now}); err != nil {
+		return "", model.User{}, err
+	}
+	return token, u, nil
+}
+
+// SessionTTL is how long an idle session stays valid.
+const SessionTTL = 7 * 24 * time.Hour
+
+// AuthenticateSession returns the user of a session token.
+func (s *Services) AuthenticateSession(ctx context.Context, token string) (Actor, error) {
+	sess, err := s.store.Sessions().GetByTokenHash(ctx, auth.HashToken(token))
+	if errors.Is(err, model.ErrNotFound) {
+		return Actor{}, model.Unauthenticatedf("session expired or invalid")
+	}
+	if err != nil {
+		return Actor{}, err
+	}
+	if time.Since(sess.LastActive) > SessionTTL {
+		_ = s.store.Sessions().Expire(ctx, sess.ID)
+		return Actor{}, model.Unauthenticatedf("session expired")
+	}
+	if time.Since(sess.LastActive) > time.Minute {
+		_ = s.store.Sessions().Touch(ctx, sess.ID, time.Now().UTC())
+	}
+	return s.actor(ctx, sess.UserID)
+}
+
+// AuthenticateToken returns the user of an API token.
+func (s *Services) AuthenticateToken(ctx context.Context, token string) (Actor, error) {
+	t, err := s.store.APITokens().GetByHash(ctx, auth.HashToken(token))
+	if errors.Is(err, model.ErrNotFound) {
+		return Actor{}, model.Unauthenticatedf("invalid or expired API token")
+	}
+	if err != nil {
+		return Actor{}, err
+	}
+	return s.actor(ctx, t.UserID)
+}
+
+func (s *Services) actor(ctx context.Context, userID int64) (Actor, error) {
+	u, err := s.store.Users().Get(ctx, userID)
+	if errors.Is(err, model.ErrNotFound) {
+		return Actor{}, model.Unauthenticatedf("user no longer exists")
+	}
+	return Actor{User: u}, err
+}
+
+// Logout ends the session of a token.
+func (s *Services) Logout(ctx context.Context, token string) error {
+	sess, err := s.store.Sessions().GetByTokenHash(ctx, auth.HashToken(token))
+	if errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.store.Sessions().Expire(ctx, sess.ID)
+}
+
+// CreateAPIToken creates a token for the actor and returns it: the only
+// time the token is shown.
+func (s *Services) CreateAPIToken(ctx context.Context, a Actor) (string, model.APIToken, error) {
+	token, hash, err := auth.NewToken()
+	if err != nil {
+		return "", model.APIToken{}, err
+	}
+	t := model.APIToken{ID: hash[:16], UserID: a.User.ID, TokenHash: hash, Created: time.Now().UTC()}
+	if err := s.store.APITokens().Create(ctx, &t); err != nil {
+		return "", model.APIToken{}, err
+	}
+	return token, t, nil
+}
+
+// ListAPITokens lists the actor's tokens.
+func (s *Services) ListAPITokens(ctx context.Context, a Actor) ([]model.APIToken, error) {
+	return s.store.APITokens().ListByUser(ctx, a.User.ID)
+}
+
+// ExpireAPIToken expires one of the actor's tokens, by its id or the token itself.
+func (s *Services) ExpireAPIToken(ctx context.Context, a Actor, id string) error {
+	if len(id) > 16 {
+		id = auth.HashToken(id)[:16]
+	}
+	return s.store.APITokens().Expire(ctx, a.User.ID, id)
+}
