@@ -1,0 +1,54 @@
+# Signalbox — run `make help` for the targets.
+GO        ?= go
+BIN       := bin
+PLUGINS   := shell
+PLUGIN_BINS := $(PLUGINS:%=$(BIN)/plugins/signalbox-plugin-%)
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/signalbox/signalbox/core/app.Version=$(VERSION)
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
+GOBIN_DIR := $(CURDIR)/.cache/bin
+
+.PHONY: help build run test test-go test-sdk vet proto proto-check bench clean FORCE
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: $(BIN)/signalbox $(PLUGIN_BINS) ## build the server and the built-in plugins into bin/
+
+$(BIN)/signalbox: FORCE
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/signalbox
+
+$(BIN)/plugins/signalbox-plugin-%: FORCE
+	$(GO) build -ldflags '-s -w' -o $@ ./plugins/$*
+
+run: build ## build everything and run the server on SQLite in ./data (SIGNALBOX_LISTEN, default :3000)
+	$(BIN)/signalbox server
+
+vet: ## go vet both modules
+	$(GO) vet ./...
+	cd sdk && $(GO) vet ./...
+
+test: vet ## run every test (needs PostgreSQL and MariaDB on 127.0.0.1; see .ci/run)
+	cd sdk && $(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+proto: ## regenerate the protobuf code (needs protoc: apt-get install protobuf-compiler)
+	GOBIN=$(GOBIN_DIR) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(GOBIN_DIR) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	cd sdk/proto && PATH=$(GOBIN_DIR):$$PATH protoc \
+		--go_out=.. --go_opt=module=github.com/signalbox/signalbox/sdk \
+		--go-grpc_out=.. --go-grpc_opt=module=github.com/signalbox/signalbox/sdk \
+		$$(find . -name '*.proto')
+
+proto-check: proto ## fail if the generated code is not up to date
+	git diff --exit-code -- sdk/internal/gen
+
+bench: ## run the Go benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./core/... 
+	cd sdk && $(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean: ## remove build output
+	rm -rf $(BIN)
+
+FORCE:

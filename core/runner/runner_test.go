@@ -1,0 +1,299 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signalbox/signalbox/core/gitsrc"
+	"github.com/signalbox/signalbox/core/model"
+	"github.com/signalbox/signalbox/core/runner"
+	"github.com/signalbox/signalbox/core/store"
+	"github.com/signalbox/signalbox/core/store/storetest"
+	"github.com/signalbox/signalbox/sdk/executor"
+)
+
+// fakeExec is an in-process executor whose behaviour each test scripts.
+type fakeExec struct {
+	run func(ctx context.Context, req executor.RunRequest, out executor.Output) (executor.Result, error)
+
+	mu    sync.Mutex
+	stops map[int64]chan bool
+}
+
+func (f *fakeExec) Executor(context.Context, string) (runner.Executor, error) { return f, nil }
+
+func (f *fakeExec) Run(ctx context.Context, req executor.RunRequest, out executor.Output) (executor.Result, error) {
+	f.mu.Lock()
+	ch := make(chan bool, 1)
+	f.stops[req.TaskID] = ch
+	f.mu.Unlock()
+	ctx = context.WithValue(ctx, stopKey{}, ch)
+	return f.run(ctx, req, out)
+}
+
+type stopKey struct{}
+
+func stopped(ctx context.Context) chan bool { return ctx.Value(stopKey{}).(chan bool) }
+
+func (f *fakeExec) Stop(_ context.Context, taskID int64, force bool) (bool, error) {
+	f.mu.Lock()
+	ch, ok := f.stops[taskID]
+	f.mu.Unlock()
+	if ok {
+		select {
+		case ch <- force:
+		default:
+		}
+	}
+	return ok, nil
+}
+
+type localRepo struct{}
+
+func (localRepo) Prepare(_ context.Context, src gitsrc.Source, _ string) (gitsrc.Workspace, error) {
+	return gitsrc.Workspace{Dir: src.URL, Local: true}, nil
+}
+
+type events struct {
+	mu       sync.Mutex
+	statuses map[int64][]model.TaskStatus
+}
+
+func (e *events) TaskChanged(t model.Task) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.statuses[t.ID] = append(e.statuses[t.ID], t.Status)
+}
+func (e *events) TaskOutput(model.Task, []model.OutputLine) {}
+
+type noSecrets struct{}
+
+func (noSecrets) OpenJSON([]byte, any) error { return nil }
+
+type fixture struct {
+	st       store.Store
+	r        *runner.Runner
+	project  model.Project
+	template model.Template
+	cancel   context.CancelFunc
+}
+
+func setup(t *testing.T, st store.Store, ex *fakeExec, cfg runner.Config) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{st: st}
+	f.project = model.Project{Name: "p", Created: time.Now()}
+	if err := st.Projects().Create(ctx, &f.project); err != nil {
+		t.Fatal(err)
+	}
+	repo := model.Repository{ProjectID: f.project.ID, Name: "r", GitURL: t.TempDir()}
+	if err := st.Repositories().Create(ctx, &repo); err != nil {
+		t.Fatal(err)
+	}
+	f.template = model.Template{ProjectID: f.project.ID, Name: "t", App: "bash", Playbook: "x.sh", RepositoryID: repo.ID}
+	if err := st.Templates().Create(ctx, &f.template); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = "test-runner"
+	}
+	cfg.WorkDir = t.TempDir()
+	f.r = runner.New(cfg, runner.Deps{Store: st, Executors: ex, Workspaces: localRepo{}, Secrets: noSecrets{},
+		Events: &events{statuses: map[int64][]model.TaskStatus{}}})
+	rctx, cancel := context.WithCancel(ctx)
+	f.cancel = cancel
+	done := make(chan struct{})
+	go func() { _ = f.r.Run(rctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		f.r.Shutdown(sctx)
+	})
+	return f
+}
+
+func (f *fixture) queue(t *testing.T) model.Task {
+	t.Helper()
+	tk := model.Task{ProjectID: f.project.ID, TemplateID: f.template.ID, Status: model.TaskWaiting, Created: time.Now()}
+	if err := f.st.Tasks().Create(context.Background(), &tk); err != nil {
+		t.Fatal(err)
+	}
+	f.r.Wake()
+	return tk
+}
+
+func (f *fixture) wait(t *testing.T, id int64, ok func(model.Task) bool) model.Task {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tk, err := f.st.Tasks().Get(context.Background(), 0, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(tk) {
+			return tk
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %d stuck in %s", id, tk.Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func isFinal(t model.Task) bool { return t.Status.Final() }
+
+func TestRunner_OutputIsDurableBeforeFinalStatus(t *testing.T) {
+	const lines = 50000
+	ex := &fakeExec{stops: map[int64]chan bool{}, run: func(ctx context.Context, req executor.RunRequest, out executor.Output) (executor.Result, error) {
+		batch := make([]executor.Line, 0, 100)
+		for i := 1; i <= lines; i++ {
+			batch = append(batch, executor.Line{Time: time.Now(), Stream: executor.StreamStdout, Text: fmt.Sprintf("line %d", i)})
+			if len(batch) == cap(batch) {
+				if err := out.Write(batch...); err != nil {
+					return executor.Result{}, err
+				}
+				batch = batch[:0]
+			}
+		}
+		return executor.Result{}, nil
+	}}
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			f := setup(t, storetest.Open(t, dialect), ex, runner.Config{FlushLines: 1000})
+			tk := f.queue(t)
+			// Poll fast: the moment the status is final, every line must be readable.
+			done := f.wait(t, tk.ID, isFinal)
+			n, err := f.st.Output().Count(context.Background(), tk.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done.Status != model.TaskSuccess || n != lines {
+				t.Fatalf("status %s with %d lines stored, want success with %d", done.Status, n, lines)
+			}
+			got, err := f.st.Output().List(context.Background(), tk.ID, lines-1, 0)
+			if err != nil || len(got) != 1 || got[0].Text != fmt.Sprintf("line %d", lines) || got[0].Seq != lines {
+				t.Fatalf("last line = %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestRunner_Stop(t *testing.T) {
+	ex := &fakeExec{stops: map[int64]chan bool{}, run: func(ctx context.Context, req executor.RunRequest, out executor.Output) (executor.Result, error) {
+		_ = out.Write(executor.Line{Time: time.Now(), Text: "working"})
+		<-stopped(ctx)
+		return executor.Result{ExitCode: 143, Stopped: true}, nil
+	}}
+	f := setup(t, storetest.Open(t, "sqlite"), ex, runner.Config{})
+	t.Run("a running task ends stopped", func(t *testing.T) {
+		tk := f.queue(t)
+		f.wait(t, tk.ID, func(t model.Task) bool { return t.Status == model.TaskRunning })
+		found, err := f.r.Stop(context.Background(), tk.ID, false)
+		if err != nil || !found {
+			t.Fatalf("Stop() = %v, %v", found, err)
+		}
+		if got := f.wait(t, tk.ID, isFinal); got.Status != model.TaskStopped {
+			t.Errorf("status = %s (%s), want stopped", got.Status, got.Message)
+		}
+	})
+	t.Run("stop of an unknown task is not found", func(t *testing.T) {
+		if found, err := f.r.Stop(context.Background(), 999999, false); found || err != nil {
+			t.Errorf("Stop() = %v, %v", found, err)
+		}
+	})
+}
+
+func TestRunner_TimeoutEndsTaskAsError(t *testing.T) {
+	ex := &fakeExec{stops: map[int64]chan bool{}, run: func(ctx context.Context, req executor.RunRequest, out executor.Output) (executor.Result, error) {
+		<-stopped(ctx)
+		return executor.Result{ExitCode: 143, Stopped: true}, nil
+	}}
+	st := storetest.Open(t, "sqlite")
+	f := setup(t, st, ex, runner.Config{})
+	f.template.TimeoutSeconds = 1
+	if err := st.Templates().Update(context.Background(), f.template); err != nil {
+		t.Fatal(err)
+	}
+	tk := f.queue(t)
+	got := f.wait(t, tk.ID, isFinal)
+	if got.Status != model.TaskError || got.Message != "timed out after 1s" {
+		t.Errorf("task = %s %q, want error \"timed out after 1s\"", got.Status, got.Message)
+	}
+}
+
+func TestRunner_ParallelLimits(t *testing.T) {
+	var mu sync.Mutex
+	running, peak := 0, 0
+	release := make(chan struct{})
+	ex := &fakeExec{stops: map[int64]chan bool{}, run: func(ctx context.Context, req executor.RunRequest, out executor.Output) (executor.Result, error) {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return executor.Result{}, nil
+	}}
+	st := storetest.Open(t, "sqlite")
+	f := setup(t, st, ex, runner.Config{MaxParallel: 3})
+	var tasks []model.Task
+	for range 8 {
+		tasks = append(tasks, f.queue(t))
+	}
+	f.wait(t, tasks[2].ID, func(t model.Task) bool { return t.Status == model.TaskRunning })
+	close(release)
+	for _, tk := range tasks {
+		if got := f.wait(t, tk.ID, isFinal); got.Status != model.TaskSuccess {
+			t.Errorf("task %d = %s", tk.ID, got.Status)
+		}
+	}
+	if peak > 3 {
+		t.Errorf("%d tasks ran at once, limit 3", peak)
+	}
+}
+
+func TestRunner_StartupEndsTasksLeftRunning(t *testing.T) {
+	st := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	p := model.Project{Name: "p", Created: time.Now()}
+	if err := st.Projects().Create(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	tk := model.Task{ProjectID: p.ID, TemplateID: 1, Status: model.TaskWaiting, Created: time.Now()}
+	if err := st.Tasks().Create(ctx, &tk); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := st.Tasks().Claim(ctx, tk.ID, "crashed-node", time.Now().Add(time.Hour)); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	ex := &fakeExec{stops: map[int64]chan bool{}}
+	r := runner.New(runner.Config{Owner: "crashed-node", WorkDir: t.TempDir()}, runner.Deps{Store: st, Executors: ex,
+		Workspaces: localRepo{}, Secrets: noSecrets{}, Events: &events{statuses: map[int64][]model.TaskStatus{}}})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = r.Run(rctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := st.Tasks().Get(ctx, 0, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == model.TaskError {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task left in %s", got.Status)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = os.Getpid()
+}
