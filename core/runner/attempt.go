@@ -100,8 +100,8 @@ func (a *attempt) transition(ctx context.Context, tr store.Transition) bool {
 	if !ok {
 		return false
 	}
+	// a.task keeps the claimed attempt's fields only; it is read concurrently.
 	if t, err := a.r.Store.Tasks().Get(ctx, 0, a.task.ID); err == nil {
-		a.task.Status, a.task.Start, a.task.End = t.Status, t.Start, t.End
 		a.r.Events.TaskChanged(t)
 	}
 	return true

@@ -3,7 +3,6 @@ package runner_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -295,5 +294,4 @@ func TestRunner_StartupEndsTasksLeftRunning(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	_ = os.Getpid()
 }
