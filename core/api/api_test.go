@@ -1,0 +1,281 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/signalbox/signalbox/core/api"
+	"github.com/signalbox/signalbox/core/live"
+	"github.com/signalbox/signalbox/core/model"
+	"github.com/signalbox/signalbox/core/secretbox"
+	"github.com/signalbox/signalbox/core/service"
+	"github.com/signalbox/signalbox/core/store/storetest"
+	"github.com/signalbox/signalbox/sdk/executor"
+)
+
+type idleRunner struct{}
+
+func (idleRunner) Wake()                                           {}
+func (idleRunner) Stop(context.Context, int64, bool) (bool, error) { return false, nil }
+
+type bashOnly struct{}
+
+func (bashOnly) Apps(context.Context) map[string]service.App {
+	return map[string]service.App{"bash": {App: executor.App{ID: "bash", Title: "Bash"}, Plugin: "shell"}}
+}
+
+// env is an API over a real SQLite store, with an admin and a plain user.
+type env struct {
+	t   *testing.T
+	srv *httptest.Server
+	svc *service.Services
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st := storetest.Open(t, "sqlite")
+	key := bytes.Repeat([]byte{7}, 32)
+	box, err := secretbox.New(map[string][]byte{"k1": key}, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(service.Deps{Store: st, Runner: idleRunner{}, Apps: bashOnly{}, Sealer: box})
+	ctx := context.Background()
+	if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, service.SystemActor, service.NewUser{Username: "bob", Email: "bob@example.com", Password: "bob-password"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Config{Services: svc, Hub: live.NewHub(), Version: "test"}))
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, svc: svc}
+}
+
+// client is a logged-in user (or anonymous when token is empty).
+type client struct {
+	e     *env
+	token string
+}
+
+func (e *env) as(login, password string) client {
+	e.t.Helper()
+	c := client{e: e}
+	var cookie string
+	status, _ := c.doRaw("POST", "/api/auth/login", fmt.Sprintf(`{"auth":%q,"password":%q}`, login, password), func(r *http.Response) {
+		for _, ck := range r.Cookies() {
+			if ck.Name == api.CookieName {
+				cookie = ck.Value
+			}
+		}
+	})
+	if status != 204 || cookie == "" {
+		e.t.Fatalf("login %s: status %d", login, status)
+	}
+	// Trade the session for an API token, to test both.
+	var tok struct {
+		ID string `json:"id"`
+	}
+	c.token = "cookie:" + cookie
+	c.do("POST", "/api/user/tokens", "", 201, &tok)
+	c.token = tok.ID
+	return c
+}
+
+func (c client) doRaw(method, path, body string, inspect func(*http.Response)) (int, []byte) {
+	c.e.t.Helper()
+	req, err := http.NewRequest(method, c.e.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	switch {
+	case strings.HasPrefix(c.token, "cookie:"):
+		req.AddCookie(&http.Cookie{Name: api.CookieName, Value: strings.TrimPrefix(c.token, "cookie:")})
+	case c.token != "":
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if inspect != nil {
+		inspect(resp)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func (c client) do(method, path, body string, want int, out any) []byte {
+	c.e.t.Helper()
+	status, b := c.doRaw(method, path, body, nil)
+	if status != want {
+		c.e.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, b)
+	}
+	if status >= 400 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			c.e.t.Fatalf("%s %s: error response without a JSON message: %s", method, path, b)
+		}
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.e.t.Fatalf("%s %s: decode %s: %v", method, path, b, err)
+		}
+	}
+	return b
+}
+
+type obj struct {
+	ID int64 `json:"id"`
+}
+
+func TestAPI_Authentication(t *testing.T) {
+	e := newEnv(t)
+	anon := client{e: e}
+	for name, tc := range map[string]struct {
+		method, path, body string
+		want               int
+	}{
+		"ping needs no login":         {"GET", "/api/ping", "", 200},
+		"projects need a login":       {"GET", "/api/projects", "", 401},
+		"the user needs a login":      {"GET", "/api/user", "", 401},
+		"wrong password is 401":       {"POST", "/api/auth/login", `{"auth":"admin","password":"nope"}`, 401},
+		"unknown user is 401":         {"POST", "/api/auth/login", `{"auth":"ghost","password":"whatever1"}`, 401},
+		"missing fields are 400":      {"POST", "/api/auth/login", `{}`, 400},
+		"malformed login body is 400": {"POST", "/api/auth/login", `{"auth":`, 400},
+		"unknown api route is 404":    {"GET", "/api/nope", "", 404},
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, _ := anon.doRaw(tc.method, tc.path, tc.body, nil)
+			if status != tc.want {
+				t.Errorf("status %d, want %d", status, tc.want)
+			}
+		})
+	}
+	t.Run("a bad bearer token is 401", func(t *testing.T) {
+		c := client{e: e, token: "not-a-token"}
+		c.do("GET", "/api/user", "", 401, nil)
+	})
+	t.Run("an expired token is 401", func(t *testing.T) {
+		c := e.as("admin", "admin-password")
+		c.do("DELETE", "/api/user/tokens/"+c.token, "", 204, nil)
+		c.do("GET", "/api/user", "", 401, nil)
+	})
+	t.Run("a token authenticates as its user", func(t *testing.T) {
+		c := e.as("bob", "bob-password")
+		var u struct {
+			Username string `json:"username"`
+			Admin    bool   `json:"admin"`
+		}
+		c.do("GET", "/api/user", "", 200, &u)
+		if u.Username != "bob" || u.Admin {
+			t.Errorf("user = %+v", u)
+		}
+	})
+}
+
+func TestAPI_ProjectResources(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin", "admin-password")
+	bob := e.as("bob", "bob-password")
+
+	var p obj
+	admin.do("POST", "/api/projects", `{"name":"infra","max_parallel_tasks":2}`, 201, &p)
+	pp := fmt.Sprintf("/api/project/%d", p.ID)
+
+	t.Run("a key's secret is never returned", func(t *testing.T) {
+		var k obj
+		b := admin.do("POST", pp+"/keys", `{"name":"deploy","type":"ssh","ssh":{"login":"root","private_key":"-----BEGIN SECRET-----"}}`, 201, &k)
+		for _, body := range [][]byte{b, admin.do("GET", pp+"/keys", "", 200, nil), admin.do("GET", fmt.Sprintf("%s/keys/%d", pp, k.ID), "", 200, nil)} {
+			if strings.Contains(string(body), "BEGIN SECRET") || strings.Contains(string(body), "private_key") {
+				t.Errorf("secret leaked: %s", body)
+			}
+		}
+		// Updating without a secret keeps it; the type must stay valid.
+		admin.do("PUT", fmt.Sprintf("%s/keys/%d", pp, k.ID), `{"name":"deploy2","type":"ssh"}`, 204, nil)
+		admin.do("POST", pp+"/keys", `{"name":"bad","type":"ssh"}`, 400, nil)
+		admin.do("POST", pp+"/keys", `{"name":"bad","type":"weird"}`, 400, nil)
+	})
+
+	var repo, inv, envr, tmpl obj
+	admin.do("POST", pp+"/repositories", fmt.Sprintf(`{"name":"r","git_url":%q}`, t.TempDir()), 201, &repo)
+	admin.do("POST", pp+"/inventory", `{"name":"i","type":"static","inventory":"localhost"}`, 201, &inv)
+	admin.do("POST", pp+"/environment", `{"name":"e","json":"{}","env":"{\"A\":\"1\"}"}`, 201, &envr)
+	admin.do("POST", pp+"/templates", fmt.Sprintf(`{"name":"t","app":"bash","playbook":"run.sh","repository_id":%d,"inventory_id":%d,"environment_id":%d}`,
+		repo.ID, inv.ID, envr.ID), 201, &tmpl)
+
+	for name, tc := range map[string]struct {
+		method, path, body string
+		want               int
+	}{
+		"template with an unknown app":              {"POST", pp + "/templates", fmt.Sprintf(`{"name":"x","app":"cobol","playbook":"a","repository_id":%d}`, repo.ID), 400},
+		"template with a missing repository":        {"POST", pp + "/templates", `{"name":"x","app":"bash","playbook":"a","repository_id":999}`, 400},
+		"template without a playbook":               {"POST", pp + "/templates", fmt.Sprintf(`{"name":"x","app":"bash","repository_id":%d}`, repo.ID), 400},
+		"environment with invalid env JSON":         {"POST", pp + "/environment", `{"name":"x","env":"[1]"}`, 400},
+		"repository with a bad URL":                 {"POST", pp + "/repositories", `{"name":"x","git_url":"ftp://x"}`, 400},
+		"body project id disagreeing with the path": {"POST", pp + "/inventory", `{"name":"x","project_id":999}`, 400},
+		"deleting a repository a template uses":     {"DELETE", fmt.Sprintf("%s/repositories/%d", pp, repo.ID), "", 409},
+		"deleting an environment a template uses":   {"DELETE", fmt.Sprintf("%s/environment/%d", pp, envr.ID), "", 409},
+		"an unknown template":                       {"GET", pp + "/templates/999", "", 404},
+		"a non-numeric id":                          {"GET", pp + "/templates/abc", "", 400},
+		"a task of an unknown template":             {"POST", pp + "/tasks", `{"template_id":999}`, 400},
+		"a task with bad extra vars":                {"POST", pp + "/tasks", fmt.Sprintf(`{"template_id":%d,"environment":"[1"}`, tmpl.ID), 400},
+		"sorting by an unknown field":               {"GET", pp + "/templates?sort=nope", "", 400},
+	} {
+		t.Run(name, func(t *testing.T) { admin.do(tc.method, tc.path, tc.body, tc.want, nil) })
+	}
+
+	t.Run("a non-member does not see the project", func(t *testing.T) {
+		bob.do("GET", pp, "", 404, nil)
+		bob.do("GET", pp+"/templates", "", 404, nil)
+		bob.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d}`, tmpl.ID), 404, nil)
+		var ps []obj
+		bob.do("GET", "/api/projects", "", 200, &ps)
+		if len(ps) != 0 {
+			t.Errorf("bob sees %d projects", len(ps))
+		}
+	})
+
+	t.Run("a task is queued as waiting and listed", func(t *testing.T) {
+		var tk struct {
+			ID     int64  `json:"id"`
+			Status string `json:"status"`
+		}
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d}`, tmpl.ID), 201, &tk)
+		if tk.Status != string(model.TaskWaiting) {
+			t.Errorf("status = %q", tk.Status)
+		}
+		var list []obj
+		admin.do("GET", pp+"/tasks", "", 200, &list)
+		if len(list) != 1 || list[0].ID != tk.ID {
+			t.Errorf("tasks = %+v", list)
+		}
+		// Stopping a waiting task stops it at once; deleting it then works.
+		admin.do("POST", fmt.Sprintf("%s/tasks/%d/stop", pp, tk.ID), "", 204, nil)
+		var got struct {
+			Status string `json:"status"`
+		}
+		admin.do("GET", fmt.Sprintf("%s/tasks/%d", pp, tk.ID), "", 200, &got)
+		if got.Status != "stopped" {
+			t.Errorf("status after stop = %q", got.Status)
+		}
+		admin.do("DELETE", fmt.Sprintf("%s/tasks/%d", pp, tk.ID), "", 204, nil)
+		admin.do("GET", fmt.Sprintf("%s/tasks/%d", pp, tk.ID), "", 404, nil)
+	})
+
+	t.Run("deleting the project removes it", func(t *testing.T) {
+		admin.do("DELETE", pp, "", 204, nil)
+		admin.do("GET", pp, "", 404, nil)
+	})
+}
