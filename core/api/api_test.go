@@ -28,7 +28,8 @@ func (idleRunner) Stop(context.Context, int64, bool) (bool, error) { return fals
 type bashOnly struct{}
 
 func (bashOnly) Apps(context.Context) map[string]service.App {
-	return map[string]service.App{"bash": {App: executor.App{ID: "bash", Title: "Bash"}, Plugin: "shell"}}
+	schema := json.RawMessage(`{"type":"object","additionalProperties":false,"properties":{"debug":{"type":"boolean"}}}`)
+	return map[string]service.App{"bash": {App: executor.App{ID: "bash", Title: "Bash", TemplateSchema: schema, TaskSchema: schema}, Plugin: "shell"}}
 }
 
 // env is an API over a real SQLite store, with an admin and a plain user.
@@ -232,6 +233,8 @@ func TestAPI_ProjectResources(t *testing.T) {
 		"a task of an unknown template":             {"POST", pp + "/tasks", `{"template_id":999}`, 400},
 		"a task with bad extra vars":                {"POST", pp + "/tasks", fmt.Sprintf(`{"template_id":%d,"environment":"[1"}`, tmpl.ID), 400},
 		"sorting by an unknown field":               {"GET", pp + "/templates?sort=nope", "", 400},
+		"template params outside the app's schema":  {"POST", pp + "/templates", fmt.Sprintf(`{"name":"x","app":"bash","playbook":"a","repository_id":%d,"task_params":{"bogus":1}}`, repo.ID), 400},
+		"task params of the wrong type":             {"POST", pp + "/tasks", fmt.Sprintf(`{"template_id":%d,"params":{"debug":"yes"}}`, tmpl.ID), 400},
 	} {
 		t.Run(name, func(t *testing.T) { admin.do(tc.method, tc.path, tc.body, tc.want, nil) })
 	}
@@ -252,7 +255,7 @@ func TestAPI_ProjectResources(t *testing.T) {
 			ID     int64  `json:"id"`
 			Status string `json:"status"`
 		}
-		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d}`, tmpl.ID), 201, &tk)
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d,"params":{"debug":true}}`, tmpl.ID), 201, &tk)
 		if tk.Status != string(model.TaskWaiting) {
 			t.Errorf("status = %q", tk.Status)
 		}

@@ -386,5 +386,5 @@ func (s *Services) validateTemplate(ctx context.Context, t *model.Template) erro
 			return model.Invalidf("task_params must be a JSON object")
 		}
 	}
-	return nil
+	return s.validateParams(ctx, t.App, "task_params", t.Params, func(a App) string { return string(a.TemplateSchema) })
 }

@@ -51,6 +51,8 @@ type Services struct {
 	apps   Apps
 	sealer Sealer
 	log    hclog.Logger
+	// schemas caches the compiled parameter schemas of the apps.
+	schemas schemas
 }
 
 // Deps are the dependencies of Services.

@@ -65,6 +65,9 @@ func (s *Services) StartTask(ctx context.Context, a Actor, projectID int64, n Ne
 			return model.Task{}, model.Invalidf("params must be a JSON object")
 		}
 	}
+	if err := s.validateParams(ctx, tmpl.App, "params", n.Params, func(a App) string { return string(a.TaskSchema) }); err != nil {
+		return model.Task{}, err
+	}
 	t := model.Task{
 		ProjectID: projectID, TemplateID: tmpl.ID, Status: model.TaskWaiting, Created: time.Now().UTC(),
 		Debug: n.Debug, DryRun: n.DryRun, Diff: n.Diff, Playbook: n.Playbook, Environment: n.Environment,
