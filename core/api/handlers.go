@@ -24,7 +24,7 @@ func (a *API) ping(c *gin.Context) {
 }
 
 func (a *API) info(c *gin.Context) (int, any, error) {
-	apps := a.svc.ListApps(c)
+	apps := a.svc.ListApps(c.Request.Context())
 	ids := make([]string, 0, len(apps))
 	for _, app := range apps {
 		ids = append(ids, app.ID)
@@ -48,7 +48,7 @@ type appDTO struct {
 }
 
 func (a *API) apps(c *gin.Context) (int, any, error) {
-	apps := a.svc.ListApps(c)
+	apps := a.svc.ListApps(c.Request.Context())
 	out := make([]appDTO, 0, len(apps))
 	for _, app := range apps {
 		out = append(out, appDTO{ID: app.ID, Title: app.Title, Description: app.Description, Version: app.Version,
@@ -70,7 +70,7 @@ func (a *API) login(c *gin.Context) (int, any, error) {
 	if err := bind(c, &in); err != nil {
 		return 0, nil, err
 	}
-	token, _, err := a.svc.Login(c, in.Auth, in.Password)
+	token, _, err := a.svc.Login(c.Request.Context(), in.Auth, in.Password)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -81,7 +81,7 @@ func (a *API) login(c *gin.Context) (int, any, error) {
 
 func (a *API) logout(c *gin.Context) (int, any, error) {
 	if cookie, err := c.Cookie(CookieName); err == nil && cookie != "" {
-		if err := a.svc.Logout(c, cookie); err != nil {
+		if err := a.svc.Logout(c.Request.Context(), cookie); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -94,7 +94,7 @@ func (a *API) currentUser(c *gin.Context) (int, any, error) {
 }
 
 func (a *API) listTokens(c *gin.Context) (int, any, error) {
-	ts, err := a.svc.ListAPITokens(c, actor(c))
+	ts, err := a.svc.ListAPITokens(c.Request.Context(), actor(c))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -107,7 +107,7 @@ func (a *API) listTokens(c *gin.Context) (int, any, error) {
 
 // createToken answers the token itself in "id", once, as Semaphore does.
 func (a *API) createToken(c *gin.Context) (int, any, error) {
-	token, t, err := a.svc.CreateAPIToken(c, actor(c))
+	token, t, err := a.svc.CreateAPIToken(c.Request.Context(), actor(c))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -115,11 +115,11 @@ func (a *API) createToken(c *gin.Context) (int, any, error) {
 }
 
 func (a *API) expireToken(c *gin.Context) (int, any, error) {
-	return http.StatusNoContent, nil, a.svc.ExpireAPIToken(c, actor(c), c.Param("token_id"))
+	return http.StatusNoContent, nil, a.svc.ExpireAPIToken(c.Request.Context(), actor(c), c.Param("token_id"))
 }
 
 func (a *API) listUsers(c *gin.Context) (int, any, error) {
-	us, err := a.svc.ListUsers(c, actor(c))
+	us, err := a.svc.ListUsers(c.Request.Context(), actor(c))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -142,7 +142,7 @@ func (a *API) createUser(c *gin.Context) (int, any, error) {
 	if err := bind(c, &in); err != nil {
 		return 0, nil, err
 	}
-	u, err := a.svc.CreateUser(c, actor(c), service.NewUser(in))
+	u, err := a.svc.CreateUser(c.Request.Context(), actor(c), service.NewUser(in))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -160,7 +160,7 @@ func (a *API) setPassword(c *gin.Context) (int, any, error) {
 	if err := bind(c, &in); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, a.svc.SetPassword(c, actor(c), id, in.Password)
+	return http.StatusNoContent, nil, a.svc.SetPassword(c.Request.Context(), actor(c), id, in.Password)
 }
 
 func (a *API) deleteUser(c *gin.Context) (int, any, error) {
@@ -168,11 +168,11 @@ func (a *API) deleteUser(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, a.svc.DeleteUser(c, actor(c), id)
+	return http.StatusNoContent, nil, a.svc.DeleteUser(c.Request.Context(), actor(c), id)
 }
 
 func (a *API) listProjects(c *gin.Context) (int, any, error) {
-	ps, err := a.svc.ListProjects(c, actor(c))
+	ps, err := a.svc.ListProjects(c.Request.Context(), actor(c))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -189,7 +189,7 @@ func (a *API) createProject(c *gin.Context) (int, any, error) {
 		return 0, nil, err
 	}
 	p, _ := in.toModel(0)
-	p, err := a.svc.CreateProject(c, actor(c), p)
+	p, err := a.svc.CreateProject(c.Request.Context(), actor(c), p)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -201,7 +201,7 @@ func (a *API) getProject(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	p, err := a.svc.GetProject(c, actor(c), id)
+	p, err := a.svc.GetProject(c.Request.Context(), actor(c), id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -221,7 +221,7 @@ func (a *API) updateProject(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, a.svc.UpdateProject(c, actor(c), p)
+	return http.StatusNoContent, nil, a.svc.UpdateProject(c.Request.Context(), actor(c), p)
 }
 
 func (a *API) deleteProject(c *gin.Context) (int, any, error) {
@@ -229,7 +229,7 @@ func (a *API) deleteProject(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, a.svc.DeleteProject(c, actor(c), id)
+	return http.StatusNoContent, nil, a.svc.DeleteProject(c.Request.Context(), actor(c), id)
 }
 
 func (a *API) projectRole(c *gin.Context) (int, any, error) {
@@ -237,7 +237,7 @@ func (a *API) projectRole(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	role, perm, err := a.svc.ProjectRole(c, actor(c), id)
+	role, perm, err := a.svc.ProjectRole(c.Request.Context(), actor(c), id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -253,7 +253,7 @@ func (a *API) listKeys(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	ks, err := a.svc.ListKeys(c, actor(c), pid, o)
+	ks, err := a.svc.ListKeys(c.Request.Context(), actor(c), pid, o)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -269,7 +269,7 @@ func (a *API) getKey(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	k, err := a.svc.GetKey(c, actor(c), pid, id)
+	k, err := a.svc.GetKey(c.Request.Context(), actor(c), pid, id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -285,7 +285,7 @@ func (a *API) saveKey(c *gin.Context, pid, id int64) (model.AccessKey, error) {
 	if err != nil {
 		return model.AccessKey{}, err
 	}
-	return a.svc.SaveKey(c, actor(c), k, sec)
+	return a.svc.SaveKey(c.Request.Context(), actor(c), k, sec)
 }
 
 func (a *API) createKey(c *gin.Context) (int, any, error) {
@@ -314,7 +314,7 @@ func (a *API) deleteKey(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, a.svc.DeleteKey(c, actor(c), pid, id)
+	return http.StatusNoContent, nil, a.svc.DeleteKey(c.Request.Context(), actor(c), pid, id)
 }
 
 func projectAndID(c *gin.Context, idName string) (int64, int64, error) {
@@ -369,7 +369,7 @@ func (a *API) lastTasks(c *gin.Context) (int, any, error) {
 }
 
 func (a *API) renderTasks(c *gin.Context, f service.TaskFilter) (int, any, error) {
-	ts, err := a.svc.ListTasks(c, actor(c), f)
+	ts, err := a.svc.ListTasks(c.Request.Context(), actor(c), f)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -400,7 +400,7 @@ func (a *API) startTask(c *gin.Context) (int, any, error) {
 	if len(in.Params) > 0 && string(in.Params) != "null" {
 		n.Params = string(in.Params)
 	}
-	t, err := a.svc.StartTask(c, actor(c), pid, n)
+	t, err := a.svc.StartTask(c.Request.Context(), actor(c), pid, n)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -412,7 +412,7 @@ func (a *API) getTask(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	t, err := a.svc.GetTask(c, actor(c), pid, id)
+	t, err := a.svc.GetTask(c.Request.Context(), actor(c), pid, id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -424,7 +424,7 @@ func (a *API) deleteTask(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, a.svc.DeleteTask(c, actor(c), pid, id)
+	return http.StatusNoContent, nil, a.svc.DeleteTask(c.Request.Context(), actor(c), pid, id)
 }
 
 func (a *API) stopTask(c *gin.Context) (int, any, error) {
@@ -443,7 +443,7 @@ func (a *API) stopTask(c *gin.Context) (int, any, error) {
 	if c.Query("force") == "true" {
 		in.Force = true
 	}
-	return http.StatusNoContent, nil, a.svc.StopTask(c, actor(c), pid, id, in.Force)
+	return http.StatusNoContent, nil, a.svc.StopTask(c.Request.Context(), actor(c), pid, id, in.Force)
 }
 
 // taskOutput returns output lines in order. ?offset=N skips the first N
@@ -462,7 +462,7 @@ func (a *API) taskOutput(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	lines, err := a.svc.TaskOutput(c, actor(c), pid, id, int64(offset), limit)
+	lines, err := a.svc.TaskOutput(c.Request.Context(), actor(c), pid, id, int64(offset), limit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -482,7 +482,7 @@ func (a *API) rawOutput(c *gin.Context) {
 		return
 	}
 	const page = 10000
-	lines, err := a.svc.TaskOutput(c, actor(c), pid, id, 0, page)
+	lines, err := a.svc.TaskOutput(c.Request.Context(), actor(c), pid, id, 0, page)
 	if err != nil {
 		a.renderError(c, err)
 		return
@@ -498,7 +498,7 @@ func (a *API) rawOutput(c *gin.Context) {
 		if len(lines) < page {
 			break
 		}
-		if lines, err = a.svc.TaskOutput(c, actor(c), pid, id, lines[len(lines)-1].Seq, page); err != nil {
+		if lines, err = a.svc.TaskOutput(c.Request.Context(), actor(c), pid, id, lines[len(lines)-1].Seq, page); err != nil {
 			a.log.Error("read task output", "task_id", id, "error", err)
 			break
 		}

@@ -50,7 +50,7 @@ func resourceRoutes[T any, In any, Out any](svc resourceService[T], idName strin
 		if err != nil {
 			return 0, nil, err
 		}
-		saved, err := svc.Save(c, actor(c), v)
+		saved, err := svc.Save(c.Request.Context(), actor(c), v)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -69,7 +69,7 @@ func resourceRoutes[T any, In any, Out any](svc resourceService[T], idName strin
 			if err != nil {
 				return 0, nil, err
 			}
-			vs, err := svc.List(c, actor(c), pid, o)
+			vs, err := svc.List(c.Request.Context(), actor(c), pid, o)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -85,7 +85,7 @@ func resourceRoutes[T any, In any, Out any](svc resourceService[T], idName strin
 			if err != nil {
 				return 0, nil, err
 			}
-			v, err := svc.Get(c, actor(c), pid, id)
+			v, err := svc.Get(c.Request.Context(), actor(c), pid, id)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -97,7 +97,7 @@ func resourceRoutes[T any, In any, Out any](svc resourceService[T], idName strin
 			if err != nil {
 				return 0, nil, err
 			}
-			return http.StatusNoContent, nil, svc.Delete(c, actor(c), pid, id)
+			return http.StatusNoContent, nil, svc.Delete(c.Request.Context(), actor(c), pid, id)
 		},
 	}
 }
