@@ -1,0 +1,66 @@
+package storetest_test
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/signalbox/signalbox/core/model"
+	"github.com/signalbox/signalbox/core/store/sqlstore"
+	"github.com/signalbox/signalbox/core/store/storetest"
+)
+
+func TestOpen(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+
+			t.Run("migrating a migrated database is a no-op", func(t *testing.T) {
+				st := storetest.Open(t, dialect)
+				mustNoErr(t, st.Migrate(t.Context()), "Migrate")
+				mustNoErr(t, st.Migrate(t.Context()), "Migrate again")
+				mustProject(t, st)
+			})
+
+			t.Run("stores opened at once on a new database migrate it once", func(t *testing.T) {
+				cfg := storetest.NewDatabase(t, dialect)
+				stores := make([]*sqlstore.Store, 4)
+				errs := make([]error, len(stores))
+				var wg sync.WaitGroup
+				for i := range stores {
+					wg.Go(func() { stores[i], errs[i] = sqlstore.Open(t.Context(), cfg) })
+				}
+				wg.Wait()
+				for i, st := range stores {
+					if errs[i] != nil {
+						t.Errorf("Open %d: %v", i, errs[i])
+						continue
+					}
+					t.Cleanup(func() { _ = st.Close() })
+				}
+				if t.Failed() {
+					t.FailNow()
+				}
+				mustProject(t, stores[0])
+			})
+
+			t.Run("open refuses an unknown driver and an empty DSN", func(t *testing.T) {
+				_, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: "oracle", DSN: "x"})
+				wantErr(t, err, model.ErrInvalid, "Open with driver oracle")
+				_, err = sqlstore.Open(t.Context(), sqlstore.Config{Driver: dialect})
+				wantErr(t, err, model.ErrInvalid, "Open without DSN")
+			})
+
+			t.Run("a database that does not answer is unavailable", func(t *testing.T) {
+				dsn := map[string]string{
+					storetest.SQLite:   filepath.Join(t.TempDir(), "missing", "dir", "sb.db"),
+					storetest.Postgres: "host=127.0.0.1 port=1 user=postgres sslmode=disable connect_timeout=5",
+					storetest.MySQL:    "root@tcp(127.0.0.1:1)/sb?timeout=5s",
+				}[dialect]
+				_, err := sqlstore.Open(t.Context(), sqlstore.Config{Driver: dialect, DSN: dsn})
+				wantErr(t, err, model.ErrUnavailable, "Open")
+			})
+		})
+	}
+}
