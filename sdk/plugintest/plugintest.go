@@ -28,8 +28,10 @@ func Executor(t testing.TB, impl executor.Executor) *executor.Client {
 		executor.PluginName: &executor.GRPCPlugin{Impl: impl},
 	})
 	t.Cleanup(func() {
-		_ = client.Close()
+		// Server first: client.Close asks the server to stop itself, and
+		// go-plugin's GRPCServer.Stop is not safe to run twice at once.
 		server.Stop()
+		_ = client.Close()
 	})
 	raw, err := client.Dispense(executor.PluginName)
 	if err != nil {
