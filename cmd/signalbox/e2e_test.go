@@ -601,3 +601,43 @@ func TestE2E_ServerKilledMidTask(t *testing.T) {
 		t.Errorf("task queued before the crash = %+v", got)
 	}
 }
+
+func TestE2E_CommandLine(t *testing.T) {
+	bin, pluginDir := binaries(t)
+	data := t.TempDir()
+	run := func(wantOK bool, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "SIGNALBOX_DATA_DIR="+data, "SIGNALBOX_PLUGIN_DIR="+pluginDir)
+		out, err := cmd.CombinedOutput()
+		if (err == nil) != wantOK {
+			t.Fatalf("signalbox %s: err %v, want ok=%t:\n%s", strings.Join(args, " "), err, wantOK, out)
+		}
+		return string(out)
+	}
+	for name, tc := range map[string]struct {
+		args   []string
+		ok     bool
+		expect string
+	}{
+		"version":                           {[]string{"version"}, true, "signalbox "},
+		"plugins list describes the shell":  {[]string{"plugins", "list"}, true, "app bash"},
+		"migrate":                           {[]string{"migrate"}, true, "up to date"},
+		"user add":                          {[]string{"user", "add", "--login", "carol", "--email", "carol@example.com", "--password", "carol-password", "--admin"}, true, `user "carol" created`},
+		"user add refuses a short password": {[]string{"user", "add", "--login", "dan", "--email", "dan@example.com", "--password", "short"}, false, "at least 8"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if out := run(tc.ok, tc.args...); !strings.Contains(out, tc.expect) {
+				t.Errorf("output %q does not contain %q", out, tc.expect)
+			}
+		})
+	}
+	if out := run(true, "user", "list"); !strings.Contains(out, "carol@example.com") {
+		t.Errorf("user list = %q", out)
+	}
+	run(true, "user", "change-password", "--login", "carol", "--password", "a-new-password")
+	run(false, "user", "delete", "--login", "carol") // the last admin stays
+	if out := run(false, "user", "delete", "--login", "nobody"); !strings.Contains(out, "not found") {
+		t.Errorf("deleting an unknown user: %q", out)
+	}
+}

@@ -33,7 +33,16 @@ type flags struct {
 }
 
 func (f *flags) load() (config.Config, error) {
+	return f.loadFor(false)
+}
+
+// loadFor loads the configuration; quiet lowers the default log level for
+// commands whose output is meant for a person.
+func (f *flags) loadFor(quiet bool) (config.Config, error) {
 	cfg, err := config.Load(f.configFile, os.LookupEnv)
+	if quiet && os.Getenv("SIGNALBOX_LOG_LEVEL") == "" {
+		cfg.Log.Level = "warn"
+	}
 	if err != nil {
 		return cfg, err
 	}
@@ -109,7 +118,7 @@ func migrateCmd(f *flags) *cobra.Command {
 
 // withApp builds the app for a CLI command and closes it after.
 func withApp(f *flags, fn func(ctx context.Context, a *app.App) error) error {
-	cfg, err := f.load()
+	cfg, err := f.loadFor(true)
 	if err != nil {
 		return err
 	}
@@ -218,7 +227,7 @@ func pluginsCmd(f *flags) *cobra.Command {
 		Use:   "list",
 		Short: "Start each discovered plugin and print what it describes",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.load()
+			cfg, err := f.loadFor(true)
 			if err != nil {
 				return err
 			}
