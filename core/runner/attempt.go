@@ -309,6 +309,10 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 	if t.Playbook != "" {
 		req.Playbook = t.Playbook
 	}
+	req.Debug, req.DryRun, req.Diff, req.Limit, req.Commit = t.Debug, t.DryRun, t.Diff, tmpl.Limit, ws.Commit
+	if t.Limit != "" {
+		req.Limit = t.Limit
+	}
 	for k, v := range a.r.cfg.Env {
 		req.Env[k] = v
 	}
@@ -316,6 +320,27 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 		inv, err := st.Inventories().Get(ctx, t.ProjectID, *tmpl.InventoryID)
 		if err != nil {
 			return executor.RunRequest{}, nil, "", fmt.Errorf("inventory %d of template %q: %w", *tmpl.InventoryID, tmpl.Name, err)
+		}
+		for _, k := range []struct {
+			id                       *int64
+			user, pass, pkey, phrase string
+		}{
+			{inv.SSHKeyID, executor.SecretSSHUser, executor.SecretSSHPassword, executor.SecretSSHPrivateKey, executor.SecretSSHPassphrase},
+			{inv.BecomeKeyID, executor.SecretBecomeUser, executor.SecretBecomePassword, "", ""},
+		} {
+			if k.id == nil || *k.id == 0 {
+				continue
+			}
+			key, sec, err := a.key(ctx, *k.id)
+			if err != nil {
+				return executor.RunRequest{}, nil, "", fmt.Errorf("key of inventory %q: %w", inv.Name, err)
+			}
+			setSecret(req.Secrets, k.user, sec.Login)
+			setSecret(req.Secrets, k.pass, sec.Password)
+			if key.Type == model.KeySSH && k.pkey != "" {
+				setSecret(req.Secrets, k.pkey, sec.PrivateKey)
+				setSecret(req.Secrets, k.phrase, sec.Passphrase)
+			}
 		}
 		switch inv.Type {
 		case model.InventoryFile:
@@ -369,6 +394,12 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 	if strings.TrimSpace(t.Params) != "" {
 		req.TaskParams = json.RawMessage(t.Params)
 	}
+	// Every secret value is masked in the output, whoever prints it.
+	for name, v := range req.Secrets {
+		if name != executor.SecretSSHUser && name != executor.SecretBecomeUser {
+			secrets = append(secrets, v)
+		}
+	}
 	return req, secrets, tmpl.App, nil
 }
 
@@ -384,6 +415,12 @@ func (a *attempt) key(ctx context.Context, id int64) (model.AccessKey, model.Key
 		}
 	}
 	return k, sec, nil
+}
+
+func setSecret(m map[string]string, name, value string) {
+	if name != "" && value != "" {
+		m[name] = value
+	}
 }
 
 func mergeJSONObject(dst map[string]any, s string) error {

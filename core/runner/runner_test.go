@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/signalbox/signalbox/core/gitsrc"
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/runner"
+	"github.com/signalbox/signalbox/core/secretbox"
 	"github.com/signalbox/signalbox/core/store"
 	"github.com/signalbox/signalbox/core/store/storetest"
 	"github.com/signalbox/signalbox/sdk/executor"
@@ -82,6 +84,10 @@ type fixture struct {
 }
 
 func setup(t *testing.T, st store.Store, ex *fakeExec, cfg runner.Config) *fixture {
+	return setupWith(t, st, ex, cfg, noSecrets{})
+}
+
+func setupWith(t *testing.T, st store.Store, ex *fakeExec, cfg runner.Config, secrets runner.Secrets) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{st: st}
@@ -101,7 +107,7 @@ func setup(t *testing.T, st store.Store, ex *fakeExec, cfg runner.Config) *fixtu
 		cfg.Owner = "test-runner"
 	}
 	cfg.WorkDir = t.TempDir()
-	f.r = runner.New(cfg, runner.Deps{Store: st, Executors: ex, Workspaces: localRepo{}, Secrets: noSecrets{},
+	f.r = runner.New(cfg, runner.Deps{Store: st, Executors: ex, Workspaces: localRepo{}, Secrets: secrets,
 		Events: &events{statuses: map[int64][]model.TaskStatus{}}})
 	rctx, cancel := context.WithCancel(ctx)
 	f.cancel = cancel
@@ -293,5 +299,64 @@ func TestRunner_StartupEndsTasksLeftRunning(t *testing.T) {
 			t.Fatalf("task left in %s", got.Status)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestRunner_InventoryKeysReachTheExecutorAndAreMasked(t *testing.T) {
+	box, err := secretbox.New(map[string][]byte{"k": bytes.Repeat([]byte{1}, 32)}, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got executor.RunRequest
+	ex := &fakeExec{stops: map[int64]chan bool{}, run: func(ctx context.Context, req executor.RunRequest, out executor.Output) (executor.Result, error) {
+		got = req
+		return executor.Result{}, out.Write(executor.Line{Time: time.Now(), Text: "key is " + req.Secrets[executor.SecretSSHPrivateKey] + " and pw " + req.Secrets[executor.SecretBecomePassword]})
+	}}
+	st := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	f := setupWith(t, st, ex, runner.Config{}, box)
+	seal := func(s model.KeySecret) []byte {
+		b, err := box.SealJSON(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	sshKey := model.AccessKey{ProjectID: f.project.ID, Name: "ssh", Type: model.KeySSH, Secret: seal(model.KeySecret{Login: "deploy", PrivateKey: "PRIVATE-KEY-MATERIAL"})}
+	become := model.AccessKey{ProjectID: f.project.ID, Name: "become", Type: model.KeyLoginPassword, Secret: seal(model.KeySecret{Login: "root", Password: "become-secret"})}
+	for _, k := range []*model.AccessKey{&sshKey, &become} {
+		if err := st.Keys().Create(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := model.Inventory{ProjectID: f.project.ID, Name: "hosts", Type: model.InventoryStatic, Inventory: "[web]\nhost1\n", SSHKeyID: &sshKey.ID, BecomeKeyID: &become.ID}
+	if err := st.Inventories().Create(ctx, &inv); err != nil {
+		t.Fatal(err)
+	}
+	f.template.InventoryID = &inv.ID
+	f.template.Limit = "web"
+	if err := st.Templates().Update(ctx, f.template); err != nil {
+		t.Fatal(err)
+	}
+	tk := f.queue(t)
+	if fin := f.wait(t, tk.ID, isFinal); fin.Status != model.TaskSuccess {
+		t.Fatalf("task = %s %s", fin.Status, fin.Message)
+	}
+	want := map[string]string{executor.SecretSSHUser: "deploy", executor.SecretSSHPrivateKey: "PRIVATE-KEY-MATERIAL",
+		executor.SecretBecomeUser: "root", executor.SecretBecomePassword: "become-secret"}
+	for k, v := range want {
+		if got.Secrets[k] != v {
+			t.Errorf("secret %s = %q, want %q", k, got.Secrets[k], v)
+		}
+	}
+	if got.Limit != "web" || got.InventoryFile == "" {
+		t.Errorf("limit %q, inventory file %q", got.Limit, got.InventoryFile)
+	}
+	lines, err := st.Output().List(ctx, tk.ID, 0, 0)
+	if err != nil || len(lines) != 1 {
+		t.Fatalf("output = %+v, %v", lines, err)
+	}
+	if lines[0].Text != "key is ******** and pw ********" {
+		t.Errorf("stored line = %q: secrets must be masked", lines[0].Text)
 	}
 }

@@ -46,6 +46,7 @@ func runRequestToProto(r RunRequest) *executorv1.RunRequest {
 		Arguments: r.Arguments, TemplateParamsJson: string(r.TemplateParams),
 		TaskParamsJson: string(r.TaskParams), Secrets: r.Secrets,
 		StopGracePeriodMs: r.StopGracePeriod.Milliseconds(),
+		Debug:             r.Debug, DryRun: r.DryRun, Diff: r.Diff, Limit: r.Limit, Commit: r.Commit,
 	}
 }
 
@@ -57,6 +58,7 @@ func runRequestFromProto(r *executorv1.RunRequest) RunRequest {
 		Env: r.GetEnv(), Arguments: r.GetArguments(), TemplateParams: raw(r.GetTemplateParamsJson()),
 		TaskParams: raw(r.GetTaskParamsJson()), Secrets: r.GetSecrets(),
 		StopGracePeriod: time.Duration(r.GetStopGracePeriodMs()) * time.Millisecond,
+		Debug:           r.GetDebug(), DryRun: r.GetDryRun(), Diff: r.GetDiff(), Limit: r.GetLimit(), Commit: r.GetCommit(),
 	}
 }
 

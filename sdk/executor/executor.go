@@ -101,7 +101,30 @@ type RunRequest struct {
 	Secrets map[string]string
 	// StopGracePeriod is how long a graceful stop may take before a kill.
 	StopGracePeriod time.Duration
+	// Debug, DryRun and Diff are the task's run flags; executors ignore
+	// those they do not support.
+	Debug, DryRun, Diff bool
+	// Limit restricts the run to some hosts.
+	Limit string
+	// Commit is the checked-out commit, when the repository is a git one.
+	Commit string
 }
+
+// Well-known names in RunRequest.Secrets. The host fills those that apply
+// from the template's inventory keys.
+const (
+	// SecretSSHUser is the login of the inventory's SSH key.
+	SecretSSHUser = "ssh_user"
+	// SecretSSHPrivateKey is the PEM private key of the inventory's SSH key.
+	SecretSSHPrivateKey = "ssh_private_key"
+	// SecretSSHPassphrase is the passphrase of that private key.
+	SecretSSHPassphrase = "ssh_passphrase"
+	// SecretSSHPassword is the password of a login_password inventory key.
+	SecretSSHPassword = "ssh_password"
+	// SecretBecomeUser and SecretBecomePassword come from the inventory's become key.
+	SecretBecomeUser     = "become_user"
+	SecretBecomePassword = "become_password"
+)
 
 // Stream says where a line came from.
 type Stream int

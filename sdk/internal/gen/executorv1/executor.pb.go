@@ -309,8 +309,16 @@ type RunRequest struct {
 	Secrets map[string]string `protobuf:"bytes,15,rep,name=secrets,proto3" json:"secrets,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// stop_grace_period_ms is how long a graceful stop waits before killing.
 	StopGracePeriodMs int64 `protobuf:"varint,16,opt,name=stop_grace_period_ms,json=stopGracePeriodMs,proto3" json:"stop_grace_period_ms,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// debug, dry_run and diff are the task's run flags (Ansible: -vvvv, --check, --diff); executors ignore those they do not support.
+	Debug  bool `protobuf:"varint,17,opt,name=debug,proto3" json:"debug,omitempty"`
+	DryRun bool `protobuf:"varint,18,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	Diff   bool `protobuf:"varint,19,opt,name=diff,proto3" json:"diff,omitempty"`
+	// limit restricts the run to some hosts (Ansible --limit).
+	Limit string `protobuf:"bytes,20,opt,name=limit,proto3" json:"limit,omitempty"`
+	// commit is the checked-out commit of the repository, when it is a git repository.
+	Commit        string `protobuf:"bytes,21,opt,name=commit,proto3" json:"commit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RunRequest) Reset() {
@@ -453,6 +461,41 @@ func (x *RunRequest) GetStopGracePeriodMs() int64 {
 		return x.StopGracePeriodMs
 	}
 	return 0
+}
+
+func (x *RunRequest) GetDebug() bool {
+	if x != nil {
+		return x.Debug
+	}
+	return false
+}
+
+func (x *RunRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *RunRequest) GetDiff() bool {
+	if x != nil {
+		return x.Diff
+	}
+	return false
+}
+
+func (x *RunRequest) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
+func (x *RunRequest) GetCommit() string {
+	if x != nil {
+		return x.Commit
+	}
+	return ""
 }
 
 // Line is one line of task output, without its line break.
@@ -971,7 +1014,7 @@ const file_signalbox_executor_v1_executor_proto_rawDesc = "" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12.\n" +
-	"\x04apps\x18\x03 \x03(\v2\x1a.signalbox.executor.v1.AppR\x04apps\"\xd9\x05\n" +
+	"\x04apps\x18\x03 \x03(\v2\x1a.signalbox.executor.v1.AppR\x04apps\"\xca\x06\n" +
 	"\n" +
 	"RunRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\x03R\x06taskId\x12\x1d\n" +
@@ -992,7 +1035,12 @@ const file_signalbox_executor_v1_executor_proto_rawDesc = "" +
 	"\x14template_params_json\x18\r \x01(\tR\x12templateParamsJson\x12(\n" +
 	"\x10task_params_json\x18\x0e \x01(\tR\x0etaskParamsJson\x12H\n" +
 	"\asecrets\x18\x0f \x03(\v2..signalbox.executor.v1.RunRequest.SecretsEntryR\asecrets\x12/\n" +
-	"\x14stop_grace_period_ms\x18\x10 \x01(\x03R\x11stopGracePeriodMs\x1a6\n" +
+	"\x14stop_grace_period_ms\x18\x10 \x01(\x03R\x11stopGracePeriodMs\x12\x14\n" +
+	"\x05debug\x18\x11 \x01(\bR\x05debug\x12\x17\n" +
+	"\adry_run\x18\x12 \x01(\bR\x06dryRun\x12\x12\n" +
+	"\x04diff\x18\x13 \x01(\bR\x04diff\x12\x14\n" +
+	"\x05limit\x18\x14 \x01(\tR\x05limit\x12\x16\n" +
+	"\x06commit\x18\x15 \x01(\tR\x06commit\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
