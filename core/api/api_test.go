@@ -282,3 +282,40 @@ func TestAPI_ProjectResources(t *testing.T) {
 		admin.do("GET", pp, "", 404, nil)
 	})
 }
+
+func TestAPI_Events(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin", "admin-password")
+	bob := e.as("bob", "bob-password")
+	var p, q obj
+	admin.do("POST", "/api/projects", `{"name":"alpha"}`, 201, &p)
+	bob.do("POST", "/api/projects", `{"name":"bobs"}`, 201, &q)
+	admin.do("POST", fmt.Sprintf("/api/project/%d/inventory", p.ID), `{"name":"hosts","inventory":"localhost"}`, 201, nil)
+
+	type ev struct {
+		ProjectID   *int64 `json:"project_id"`
+		ObjectType  string `json:"object_type"`
+		Description string `json:"description"`
+	}
+	var pe []ev
+	admin.do("GET", fmt.Sprintf("/api/project/%d/events", p.ID), "", 200, &pe)
+	if len(pe) != 2 || pe[0].Description != `"admin" created inventory "hosts"` || pe[1].ObjectType != "project" {
+		t.Errorf("project events = %+v", pe)
+	}
+	var mine []ev
+	bob.do("GET", "/api/events", "", 200, &mine)
+	for _, x := range mine {
+		if x.ProjectID == nil || *x.ProjectID != q.ID {
+			t.Errorf("bob sees an event outside his project: %+v", x)
+		}
+	}
+	if len(mine) != 1 {
+		t.Errorf("bob's events = %+v", mine)
+	}
+	bob.do("GET", fmt.Sprintf("/api/project/%d/events", p.ID), "", 404, nil)
+	var all []ev
+	admin.do("GET", "/api/events/last", "", 200, &all)
+	if len(all) < 4 { // two users, two projects, one inventory
+		t.Errorf("admin sees %d events", len(all))
+	}
+}

@@ -34,6 +34,8 @@ func (a *API) routes(e *gin.Engine) {
 	api.DELETE("/users/:user_id", a.h(a.deleteUser))
 	api.DELETE("/users/:user_id/", a.h(a.deleteUser))
 
+	api.GET("/events", a.h(a.listEvents))
+	api.GET("/events/last", a.h(a.lastEvents))
 	api.GET("/projects", a.h(a.listProjects))
 	api.POST("/projects", a.h(a.createProject))
 
@@ -44,6 +46,7 @@ func (a *API) routes(e *gin.Engine) {
 		p.DELETE(path, a.h(a.deleteProject))
 	}
 	p.GET("/role", a.h(a.projectRole))
+	p.GET("/events", a.h(a.projectEvents))
 
 	p.GET("/keys", a.h(a.listKeys))
 	p.POST("/keys", a.h(a.createKey))

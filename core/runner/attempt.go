@@ -171,6 +171,24 @@ func (a *attempt) finish(ctx context.Context, out *sink, status model.TaskStatus
 		return
 	}
 	a.log.Info("task finished", "status", status, "reason", msg)
+	a.recordFinish(ctx, status, msg)
+}
+
+// recordFinish writes the event of the task's end.
+func (a *attempt) recordFinish(ctx context.Context, status model.TaskStatus, msg string) {
+	name := fmt.Sprintf("%d", a.task.TemplateID)
+	if tmpl, err := a.r.Store.Templates().Get(ctx, a.task.ProjectID, a.task.TemplateID); err == nil {
+		name = fmt.Sprintf("%q", tmpl.Name)
+	}
+	desc := fmt.Sprintf("Task %d of template %s finished: %s", a.task.ID, name, status)
+	if msg != "" && status != model.TaskSuccess {
+		desc += " (" + msg + ")"
+	}
+	pid, tid := a.task.ProjectID, a.task.ID
+	e := model.Event{ProjectID: &pid, ObjectType: "task", ObjectID: &tid, Description: desc, Created: time.Now().UTC()}
+	if err := a.r.Store.Events().Create(ctx, &e); err != nil {
+		a.log.Error("record task event", "error", err)
+	}
 }
 
 // killGroups kills what is left of the process groups the task started, in

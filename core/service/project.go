@@ -35,6 +35,9 @@ func (s *Services) CreateProject(ctx context.Context, a Actor, p model.Project) 
 		}
 		return s.store.Members().Add(ctx, model.ProjectUser{ProjectID: p.ID, UserID: a.User.ID, Role: model.RoleOwner})
 	})
+	if err == nil {
+		s.event(ctx, a, p.ID, "project", p.ID, "%s created project %q", who(a), p.Name)
+	}
 	return p, err
 }
 
@@ -67,7 +70,11 @@ func (s *Services) UpdateProject(ctx context.Context, a Actor, p model.Project) 
 		return err
 	}
 	p.Created = old.Created
-	return s.store.Projects().Update(ctx, p)
+	if err := s.store.Projects().Update(ctx, p); err != nil {
+		return err
+	}
+	s.event(ctx, a, p.ID, "project", p.ID, "%s changed project %q", who(a), p.Name)
+	return nil
 }
 
 // DeleteProject deletes a project and everything in it. Tasks still
@@ -83,7 +90,16 @@ func (s *Services) DeleteProject(ctx context.Context, a Actor, id int64) error {
 	if err := s.stopProjectTasks(ctx, id); err != nil {
 		return err
 	}
-	return s.store.Projects().Delete(ctx, id)
+	p, err := s.store.Projects().Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.Projects().Delete(ctx, id); err != nil {
+		return err
+	}
+	// The project's own events went with it; this one stays, outside it.
+	s.event(ctx, a, 0, "project", id, "%s deleted project %q", who(a), p.Name)
+	return nil
 }
 
 // ProjectRole returns the actor's role and permission mask in a project.

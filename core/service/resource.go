@@ -81,10 +81,17 @@ func (s *Services) SaveKey(ctx context.Context, a Actor, k model.AccessKey, secr
 		}
 	}
 	if k.ID == 0 {
-		err := s.store.Keys().Create(ctx, &k)
-		return k, err
+		if err := s.store.Keys().Create(ctx, &k); err != nil {
+			return model.AccessKey{}, err
+		}
+		s.event(ctx, a, k.ProjectID, "key", k.ID, "%s created key %q", who(a), k.Name)
+		return k, nil
 	}
-	return k, s.store.Keys().Update(ctx, k)
+	if err := s.store.Keys().Update(ctx, k); err != nil {
+		return model.AccessKey{}, err
+	}
+	s.event(ctx, a, k.ProjectID, "key", k.ID, "%s changed key %q", who(a), k.Name)
+	return k, nil
 }
 
 // DeleteKey deletes an access key that nothing uses.
@@ -92,6 +99,12 @@ func (s *Services) DeleteKey(ctx context.Context, a Actor, projectID, id int64) 
 	if _, err := s.access(ctx, a, projectID, auth.PermManageResources); err != nil {
 		return err
 	}
+	var name string
+	defer func() {
+		if name != "" {
+			s.event(ctx, a, projectID, "key", id, "%s deleted key %q", who(a), name)
+		}
+	}()
 	return s.store.WithTx(ctx, func(ctx context.Context) error {
 		k, err := s.store.Keys().Get(ctx, projectID, id)
 		if err != nil {
@@ -115,7 +128,11 @@ func (s *Services) DeleteKey(ctx context.Context, a Actor, projectID, id int64) 
 				return model.Conflictf("key %q is used by inventory %q", k.Name, inv.Name)
 			}
 		}
-		return s.store.Keys().Delete(ctx, projectID, id)
+		if err := s.store.Keys().Delete(ctx, projectID, id); err != nil {
+			return err
+		}
+		name = k.Name
+		return nil
 	})
 }
 
@@ -127,6 +144,7 @@ type resource[T any] struct {
 	validate func(ctx context.Context, v *T) error
 	usedBy   func(ctx context.Context, projectID, id int64) error
 	ids      func(v *T) (projectID, id *int64)
+	name     func(v *T) string
 }
 
 func (r resource[T]) List(ctx context.Context, a Actor, projectID int64, o store.ListOptions) ([]T, error) {
@@ -158,22 +176,31 @@ func (r resource[T]) Save(ctx context.Context, a Actor, v T) (T, error) {
 		if err := r.st().Create(ctx, &v); err != nil {
 			return zero, err
 		}
+		_, id = r.ids(&v)
+		r.s.event(ctx, a, *pid, r.kind, *id, "%s created %s %q", who(a), r.kind, r.name(&v))
 		return v, nil
 	}
 	if _, err := r.st().Get(ctx, *pid, *id); err != nil {
 		return zero, err
 	}
-	return v, r.st().Update(ctx, v)
+	if err := r.st().Update(ctx, v); err != nil {
+		return zero, err
+	}
+	r.s.event(ctx, a, *pid, r.kind, *id, "%s changed %s %q", who(a), r.kind, r.name(&v))
+	return v, nil
 }
 
 func (r resource[T]) Delete(ctx context.Context, a Actor, projectID, id int64) error {
 	if _, err := r.s.access(ctx, a, projectID, auth.PermManageResources); err != nil {
 		return err
 	}
-	return r.s.store.WithTx(ctx, func(ctx context.Context) error {
-		if _, err := r.st().Get(ctx, projectID, id); err != nil {
+	var name string
+	err := r.s.store.WithTx(ctx, func(ctx context.Context) error {
+		v, err := r.st().Get(ctx, projectID, id)
+		if err != nil {
 			return err
 		}
+		name = r.name(&v)
 		if r.usedBy != nil {
 			if err := r.usedBy(ctx, projectID, id); err != nil {
 				return err
@@ -181,6 +208,10 @@ func (r resource[T]) Delete(ctx context.Context, a Actor, projectID, id int64) e
 		}
 		return r.st().Delete(ctx, projectID, id)
 	})
+	if err == nil {
+		r.s.event(ctx, a, projectID, r.kind, id, "%s deleted %s %q", who(a), r.kind, name)
+	}
+	return err
 }
 
 // templatesUsing refuses to delete something a template refers to.
@@ -205,7 +236,8 @@ func ptrIs(p *int64, id int64) bool { return p != nil && *p == id }
 func (s *Services) Repositories() resource[model.Repository] {
 	return resource[model.Repository]{
 		s: s, kind: "repository", st: s.store.Repositories,
-		ids: func(v *model.Repository) (*int64, *int64) { return &v.ProjectID, &v.ID },
+		ids:  func(v *model.Repository) (*int64, *int64) { return &v.ProjectID, &v.ID },
+		name: func(v *model.Repository) string { return v.Name },
 		validate: func(ctx context.Context, r *model.Repository) error {
 			r.Name, r.GitURL = strings.TrimSpace(r.Name), strings.TrimSpace(r.GitURL)
 			if r.Name == "" {
@@ -255,7 +287,8 @@ func (s *Services) keyExists(ctx context.Context, projectID int64, id *int64, fi
 func (s *Services) Inventories() resource[model.Inventory] {
 	return resource[model.Inventory]{
 		s: s, kind: "inventory", st: s.store.Inventories,
-		ids: func(v *model.Inventory) (*int64, *int64) { return &v.ProjectID, &v.ID },
+		ids:  func(v *model.Inventory) (*int64, *int64) { return &v.ProjectID, &v.ID },
+		name: func(v *model.Inventory) string { return v.Name },
 		validate: func(ctx context.Context, inv *model.Inventory) error {
 			inv.Name = strings.TrimSpace(inv.Name)
 			if inv.Name == "" {
@@ -285,7 +318,8 @@ func (s *Services) Inventories() resource[model.Inventory] {
 func (s *Services) Environments() resource[model.Environment] {
 	return resource[model.Environment]{
 		s: s, kind: "environment", st: s.store.Environments,
-		ids: func(v *model.Environment) (*int64, *int64) { return &v.ProjectID, &v.ID },
+		ids:  func(v *model.Environment) (*int64, *int64) { return &v.ProjectID, &v.ID },
+		name: func(v *model.Environment) string { return v.Name },
 		validate: func(_ context.Context, e *model.Environment) error {
 			e.Name = strings.TrimSpace(e.Name)
 			if e.Name == "" {
@@ -315,6 +349,7 @@ func (s *Services) Templates() resource[model.Template] {
 	return resource[model.Template]{
 		s: s, kind: "template", st: s.store.Templates,
 		ids:      func(v *model.Template) (*int64, *int64) { return &v.ProjectID, &v.ID },
+		name:     func(v *model.Template) string { return v.Name },
 		validate: s.validateTemplate,
 		usedBy: func(ctx context.Context, projectID, id int64) error {
 			return s.stopTemplateTasks(ctx, projectID, id)

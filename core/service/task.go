@@ -81,6 +81,7 @@ func (s *Services) StartTask(ctx context.Context, a Actor, projectID int64, n Ne
 		return model.Task{}, err
 	}
 	s.log.Info("task queued", "task_id", t.ID, "template_id", t.TemplateID, "project_id", projectID)
+	s.event(ctx, a, projectID, "task", t.ID, "%s started task %d of template %q", who(a), t.ID, tmpl.Name)
 	if s.runner != nil {
 		s.runner.Wake()
 	}
@@ -124,6 +125,11 @@ func (s *Services) StopTask(ctx context.Context, a Actor, projectID, id int64, f
 	if _, err := s.access(ctx, a, projectID, auth.PermRunTasks); err != nil {
 		return err
 	}
+	verb := "stopped"
+	if force {
+		verb = "force-stopped"
+	}
+	s.event(ctx, a, projectID, "task", id, "%s %s task %d", who(a), verb, id)
 	for try := 0; try < 3; try++ {
 		t, err := s.store.Tasks().Get(ctx, projectID, id)
 		if err != nil {
@@ -167,7 +173,11 @@ func (s *Services) DeleteTask(ctx context.Context, a Actor, projectID, id int64)
 	if !t.Status.Final() {
 		return model.Conflictf("task %d is %s; stop it before deleting it", id, t.Status)
 	}
-	return s.store.Tasks().Delete(ctx, projectID, id)
+	if err := s.store.Tasks().Delete(ctx, projectID, id); err != nil {
+		return err
+	}
+	s.event(ctx, a, projectID, "task", id, "%s deleted task %d", who(a), id)
+	return nil
 }
 
 // activeTasks refuses an operation while tasks are active.

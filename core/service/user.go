@@ -61,6 +61,7 @@ func (s *Services) CreateUser(ctx context.Context, a Actor, n NewUser) (model.Us
 		return model.User{}, err
 	}
 	s.log.Info("user created", "user_id", u.ID, "admin", u.Admin)
+	s.event(ctx, a, 0, "user", u.ID, "%s created user %q", who(a), u.Username)
 	return u, nil
 }
 
@@ -120,7 +121,11 @@ func (s *Services) DeleteUser(ctx context.Context, a Actor, userID int64) error 
 				return model.Conflictf("user %q is the last administrator and cannot be deleted", u.Username)
 			}
 		}
-		return s.store.Users().Delete(ctx, userID)
+		if err := s.store.Users().Delete(ctx, userID); err != nil {
+			return err
+		}
+		s.event(ctx, a, 0, "user", userID, "%s deleted user %q", who(a), u.Username)
+		return nil
 	})
 }
 

@@ -30,6 +30,7 @@ type Store interface {
 	Templates() ProjectScoped[model.Template]
 	Tasks() Tasks
 	Output() Output
+	Events() Events
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

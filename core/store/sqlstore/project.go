@@ -108,7 +108,7 @@ func (ps projects) Delete(ctx context.Context, id int64) error {
 		}
 		for _, row := range []any{
 			&taskRow{}, &templateRow{}, &environmentRow{}, &inventoryRow{},
-			&repositoryRow{}, &keyRow{}, &memberRow{},
+			&repositoryRow{}, &keyRow{}, &memberRow{}, &eventRow{},
 		} {
 			if err := db.Where("project_id = ?", id).Delete(row).Error; err != nil {
 				return fmt.Errorf("delete project %d: %w", id, err)

@@ -199,6 +199,9 @@ func (s *Store) Tasks() store.Tasks { return tasks{s} }
 // Output returns the task output store.
 func (s *Store) Output() store.Output { return output{s} }
 
+// Events returns the event log.
+func (s *Store) Events() store.Events { return events{s} }
+
 // dbTime is t as stored: UTC, truncated to the microsecond.
 func dbTime(t time.Time) time.Time {
 	if t.IsZero() {

@@ -33,6 +33,7 @@ type Migration struct {
 func All() []Migration {
 	return []Migration{
 		createTables001,
+		createEvents002,
 	}
 }
 
