@@ -55,9 +55,14 @@ func newEnv(t *testing.T) *env {
 	if _, err := svc.CreateUser(ctx, service.SystemActor, service.NewUser{Username: "bob", Email: "bob@example.com", Password: "bob-password"}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Config{Services: svc, Hub: live.NewHub(), Version: "test"}))
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, svc: svc}
+	e := &env{t: t, svc: svc}
+	e.srv = httptest.NewServer(newHandler(e))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func newHandler(e *env) http.Handler {
+	return api.New(api.Config{Services: e.svc, Hub: live.NewHub(), Version: "test"})
 }
 
 // client is a logged-in user (or anonymous when token is empty).
@@ -318,4 +323,56 @@ func TestAPI_Events(t *testing.T) {
 	if len(all) < 4 { // two users, two projects, one inventory
 		t.Errorf("admin sees %d events", len(all))
 	}
+}
+
+func TestAPI_MembersAndUsers(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin", "admin-password")
+	bob := e.as("bob", "bob-password")
+	var p obj
+	bob.do("POST", "/api/projects", `{"name":"bobs"}`, 201, &p)
+	pp := fmt.Sprintf("/api/project/%d", p.ID)
+	var me struct {
+		ID int64 `json:"id"`
+	}
+	bob.do("GET", "/api/user", "", 200, &me)
+
+	t.Run("the creator is the owner", func(t *testing.T) {
+		var role struct {
+			Role        string `json:"role"`
+			Permissions int    `json:"permissions"`
+		}
+		bob.do("GET", pp+"/role", "", 200, &role)
+		if role.Role != "owner" || role.Permissions != 15 {
+			t.Errorf("role = %+v", role)
+		}
+	})
+	t.Run("the last owner cannot leave or be demoted", func(t *testing.T) {
+		bob.do("DELETE", fmt.Sprintf("%s/users/%d", pp, me.ID), "", 409, nil)
+		bob.do("PUT", fmt.Sprintf("%s/users/%d", pp, me.ID), `{"role":"guest"}`, 409, nil)
+	})
+	t.Run("members are listed with their roles", func(t *testing.T) {
+		bob.do("POST", pp+"/users", `{"user_id":1,"role":"manager"}`, 204, nil)
+		bob.do("POST", pp+"/users", `{"user_id":1,"role":"manager"}`, 409, nil)
+		bob.do("POST", pp+"/users", `{"user_id":999,"role":"manager"}`, 400, nil)
+		bob.do("POST", pp+"/users", fmt.Sprintf(`{"user_id":%d,"role":"boss"}`, me.ID), 400, nil)
+		var ms []struct {
+			Username string `json:"username"`
+			Role     string `json:"role"`
+		}
+		bob.do("GET", pp+"/users?sort=username&order=asc", "", 200, &ms)
+		if len(ms) != 2 || ms[0].Username != "admin" || ms[0].Role != "manager" || ms[1].Role != "owner" {
+			t.Errorf("members = %+v", ms)
+		}
+	})
+	t.Run("users see themselves but not others", func(t *testing.T) {
+		bob.do("GET", fmt.Sprintf("/api/users/%d", me.ID), "", 200, nil)
+		bob.do("GET", "/api/users/1", "", 403, nil)
+		bob.do("PUT", fmt.Sprintf("/api/users/%d", me.ID), `{"username":"bob","name":"Bob B","email":"bob@example.com","admin":true}`, 403, nil)
+		bob.do("PUT", fmt.Sprintf("/api/users/%d", me.ID), `{"username":"bob","name":"Bob B","email":"bob@example.com"}`, 204, nil)
+	})
+	t.Run("the last admin stays an admin", func(t *testing.T) {
+		admin.do("PUT", "/api/users/1", `{"username":"admin","name":"A","email":"admin@example.com","admin":false}`, 409, nil)
+		admin.do("DELETE", "/api/users/1", "", 409, nil)
+	})
 }

@@ -30,6 +30,10 @@ func (a *API) routes(e *gin.Engine) {
 	api.DELETE("/user/tokens/:token_id", a.h(a.expireToken))
 	api.GET("/users", a.h(a.listUsers))
 	api.POST("/users", a.h(a.createUser))
+	api.GET("/users/:user_id", a.h(a.getUser))
+	api.GET("/users/:user_id/", a.h(a.getUser))
+	api.PUT("/users/:user_id", a.h(a.updateUser))
+	api.PUT("/users/:user_id/", a.h(a.updateUser))
 	api.POST("/users/:user_id/password", a.h(a.setPassword))
 	api.DELETE("/users/:user_id", a.h(a.deleteUser))
 	api.DELETE("/users/:user_id/", a.h(a.deleteUser))
@@ -46,6 +50,10 @@ func (a *API) routes(e *gin.Engine) {
 		p.DELETE(path, a.h(a.deleteProject))
 	}
 	p.GET("/role", a.h(a.projectRole))
+	p.GET("/users", a.h(a.listMembers))
+	p.POST("/users", a.h(a.addMember))
+	p.PUT("/users/:user_id", a.h(a.updateMember))
+	p.DELETE("/users/:user_id", a.h(a.removeMember))
 	p.GET("/events", a.h(a.projectEvents))
 
 	p.GET("/keys", a.h(a.listKeys))

@@ -107,18 +107,10 @@ func (s *Services) DeleteUser(ctx context.Context, a Actor, userID int64) error 
 			return err
 		}
 		if u.Admin {
-			users, err := s.store.Users().List(ctx, store.ListOptions{})
-			if err != nil {
-				return err
-			}
-			admins := 0
-			for _, x := range users {
-				if x.Admin {
-					admins++
-				}
-			}
-			if admins <= 1 {
+			if err := s.keepAnAdmin(ctx, u); errors.Is(err, model.ErrConflict) {
 				return model.Conflictf("user %q is the last administrator and cannot be deleted", u.Username)
+			} else if err != nil {
+				return err
 			}
 		}
 		if err := s.store.Users().Delete(ctx, userID); err != nil {
