@@ -42,8 +42,10 @@ func (r *activeRun) stop(force bool) {
 		r.cancel(ErrStopped)
 		return
 	}
-	r.cancel(ErrKilled)
+	// Close killed before cancelling: a Run that sees its ctx done with
+	// cause ErrKilled must find Killed(ctx) closed already.
 	r.killOnce.Do(func() { close(r.killed) })
+	r.cancel(ErrKilled)
 }
 
 func newServer(base context.Context, impl Executor, log hclog.Logger) *server {
@@ -74,14 +76,22 @@ func (s *server) Run(req *executorv1.RunRequest, stream executorv1.ExecutorServi
 	}
 	s.runs[req.GetTaskId()] = run
 	s.mu.Unlock()
-	defer func() {
+	// forget unregisters this run, and only this one: once it is forgotten
+	// a new run of the same task may have taken its place.
+	forget := func() {
 		s.mu.Lock()
-		delete(s.runs, req.GetTaskId())
+		if s.runs[req.GetTaskId()] == run {
+			delete(s.runs, req.GetTaskId())
+		}
 		s.mu.Unlock()
-	}()
+	}
+	defer forget()
 
 	out := &streamOutput{stream: stream}
 	res, err := s.safeRun(WithKilled(ctx, run.killed), runRequestFromProto(req), out)
+	// Forget the run before sending its result: the host may run the task
+	// again (a retry) as soon as it has the result.
+	forget()
 	if err != nil {
 		if res.ExitCode == 0 {
 			res.ExitCode = -1
@@ -169,6 +179,6 @@ func (o *streamOutput) ProcessStarted(pid, pgid int) error {
 
 func (o *streamOutput) Status(st, msg string) error {
 	return o.send(&executorv1.RunEvent{Event: &executorv1.RunEvent_Status{
-		Status: &executorv1.StatusChange{Status: st, Message: validUTF8(msg)},
+		Status: &executorv1.StatusChange{Status: validUTF8(st), Message: validUTF8(msg)},
 	}})
 }
