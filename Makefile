@@ -1,7 +1,7 @@
 # Signalbox — run `make help` for the targets.
 GO        ?= go
 BIN       := bin
-PLUGINS   := shell
+PLUGINS   := shell ansible
 PLUGIN_BINS := $(PLUGINS:%=$(BIN)/plugins/signalbox-plugin-%)
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/signalbox/signalbox/core/app.Version=$(VERSION)
@@ -44,9 +44,14 @@ proto: ## regenerate the protobuf code (needs protoc: apt-get install protobuf-c
 proto-check: proto ## fail if the generated code is not up to date
 	git diff --exit-code -- sdk/internal/gen
 
-bench: ## run the Go benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./core/... 
+BENCH_STORES ?= sqlite,postgres
+BENCH_FLAGS  ?=
+
+bench: build ## Go benchmarks of the hot paths, then the load driver against the real server (see docs/benchmarks.md)
+	SIGNALBOX_TEST_DIALECTS=$(BENCH_STORES) $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./core/...
 	cd sdk && $(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) build -o $(BIN)/signalbox-bench ./cmd/signalbox-bench
+	$(BIN)/signalbox-bench -bin $(BIN)/signalbox -plugins $(BIN)/plugins -store $(BENCH_STORES) $(BENCH_FLAGS)
 
 clean: ## remove build output
 	rm -rf $(BIN)
