@@ -117,15 +117,22 @@ func (o output) List(ctx context.Context, taskID, afterSeq int64, limit int) ([]
 		out = make([]model.OutputLine, 0, min(limit, 4096))
 	}
 	last := afterSeq // the highest seq in out, or afterSeq
+	// A small page needs a chunk or two (a chunk holds thousands of lines):
+	// start with few chunks, then fetch more at a time.
+	pageChunks := listPageChunks
+	if limit > 0 {
+		pageChunks = min(listPageChunks, 2+limit/4096)
+	}
 	for {
 		var rows []chunkRow
 		err := o.s.db(ctx).Where("task_id = ? AND last_seq > ?", taskID, last).
-			Order("last_seq").Limit(listPageChunks).Find(&rows).Error
+			Order("last_seq").Limit(pageChunks).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("list output of task %d: %w", taskID, err)
 		}
 		for _, r := range rows {
-			n, err := decodeChunk(r.Body, func(i int, at time.Time, text string) {
+			skip := int(max(0, last-r.FirstSeq+1))
+			n, err := decodeChunkFrom(r.Body, skip, func(i int, at time.Time, text string) {
 				seq := r.FirstSeq + int64(i)
 				if seq <= last || (limit > 0 && len(out) >= limit) {
 					return
@@ -143,9 +150,10 @@ func (o output) List(ctx context.Context, taskID, afterSeq int64, limit int) ([]
 				return out, nil
 			}
 		}
-		if len(rows) < listPageChunks {
+		if len(rows) < pageChunks {
 			return out, nil
 		}
+		pageChunks = min(listPageChunks, 2*pageChunks)
 	}
 }
 

@@ -42,6 +42,13 @@ func encodedLen(n int) int { return 2*binary.MaxVarintLen64 + n }
 
 // decodeChunk calls fn for each line of body, with its index from 0.
 func decodeChunk(body []byte, fn func(i int, at time.Time, text string)) (int, error) {
+	return decodeChunkFrom(body, 0, fn)
+}
+
+// decodeChunkFrom checks every line of body and returns their count, but
+// calls fn only for the lines from index skip on: a page that starts in the
+// middle of a chunk allocates nothing for the lines before it.
+func decodeChunkFrom(body []byte, skip int, fn func(i int, at time.Time, text string)) (int, error) {
 	if len(body) == 0 || body[0] != chunkVersion {
 		return 0, fmt.Errorf("%w: unknown version", errBadChunk)
 	}
@@ -58,11 +65,13 @@ func decodeChunk(body []byte, fn func(i int, at time.Time, text string)) (int, e
 			return i, fmt.Errorf("%w: bad length of line %d", errBadChunk, i)
 		}
 		b = b[n:]
-		var at time.Time
-		if ns != zeroTime {
-			at = time.Unix(0, ns).UTC()
+		if i >= skip {
+			var at time.Time
+			if ns != zeroTime {
+				at = time.Unix(0, ns).UTC()
+			}
+			fn(i, at, string(b[:size]))
 		}
-		fn(i, at, string(b[:size]))
 		b = b[size:]
 		i++
 	}

@@ -1,0 +1,18 @@
+//go:build pprof
+
+package main
+
+// Built only with -tags pprof (profiling the server under load, see
+// docs/benchmarks.md): serves net/http/pprof on SIGNALBOX_PPROF_LISTEN.
+
+import (
+	"net/http"
+	_ "net/http/pprof" // registers the /debug/pprof handlers
+	"os"
+)
+
+func init() {
+	if addr := os.Getenv("SIGNALBOX_PPROF_LISTEN"); addr != "" {
+		go func() { _ = http.ListenAndServe(addr, nil) }()
+	}
+}
