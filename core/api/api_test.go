@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signalbox/signalbox/core/api"
 	"github.com/signalbox/signalbox/core/live"
@@ -56,13 +57,15 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, svc: svc}
-	e.srv = httptest.NewServer(newHandler(e))
+	e.srv = httptest.NewServer(&contractRecorder{t: t, next: newHandler(e), checked: map[string]bool{}})
 	t.Cleanup(e.srv.Close)
 	return e
 }
 
 func newHandler(e *env) http.Handler {
-	return api.New(api.Config{Services: e.svc, Hub: live.NewHub(), Version: "test"})
+	h := api.New(api.Config{Services: e.svc, Hub: live.NewHub(), Version: "test"})
+	anyHandler.CompareAndSwap(nil, h)
+	return h
 }
 
 // client is a logged-in user (or anonymous when token is empty).
@@ -176,6 +179,21 @@ func TestAPI_Authentication(t *testing.T) {
 	t.Run("an expired token is 401", func(t *testing.T) {
 		c := e.as("admin", "admin-password")
 		c.do("DELETE", "/api/user/tokens/"+c.token, "", 204, nil)
+		c.do("GET", "/api/user", "", 401, nil)
+	})
+	t.Run("logout ends the session", func(t *testing.T) {
+		var cookie string
+		c := client{e: e}
+		c.doRaw("POST", "/api/auth/login", `{"auth":"bob","password":"bob-password"}`, func(r *http.Response) {
+			for _, ck := range r.Cookies() {
+				if ck.Name == api.CookieName {
+					cookie = ck.Value
+				}
+			}
+		})
+		c.token = "cookie:" + cookie
+		c.do("GET", "/api/user", "", 200, nil)
+		c.do("POST", "/api/auth/logout", "", 204, nil)
 		c.do("GET", "/api/user", "", 401, nil)
 	})
 	t.Run("a token authenticates as its user", func(t *testing.T) {
@@ -375,4 +393,157 @@ func TestAPI_MembersAndUsers(t *testing.T) {
 		admin.do("PUT", "/api/users/1", `{"username":"admin","name":"A","email":"admin@example.com","admin":false}`, 409, nil)
 		admin.do("DELETE", "/api/users/1", "", 409, nil)
 	})
+}
+
+func TestAPI_TemplateExtras(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin", "admin-password")
+	var p, repo, vaultKey, view obj
+	admin.do("POST", "/api/projects", `{"name":"builds"}`, 201, &p)
+	pp := fmt.Sprintf("/api/project/%d", p.ID)
+	admin.do("POST", pp+"/repositories", fmt.Sprintf(`{"name":"r","git_url":%q}`, t.TempDir()), 201, &repo)
+	admin.do("POST", pp+"/keys", `{"name":"vault","type":"login_password","login_password":{"password":"vault-pass"}}`, 201, &vaultKey)
+	admin.do("POST", pp+"/views", `{"title":"Deploys","position":2}`, 201, &view)
+
+	tmpl := func(extra string) string {
+		return fmt.Sprintf(`{"name":"t%d","app":"bash","playbook":"a.sh","repository_id":%d%s}`, time.Now().UnixNano(), repo.ID, extra)
+	}
+	survey := `,"survey_vars":[{"name":"region","title":"Region","type":"enum","required":true,"values":[{"name":"EU","value":"eu"},{"name":"US","value":"us"}]},{"name":"count","type":"int"}]`
+	for name, tc := range map[string]struct {
+		body string
+		want int
+	}{
+		"a survey with an enum and an int":       {tmpl(survey), 201},
+		"an enum survey variable without values": {tmpl(`,"survey_vars":[{"name":"x","type":"enum"}]`), 400},
+		"an unknown survey type":                 {tmpl(`,"survey_vars":[{"name":"x","type":"date"}]`), 400},
+		"a password vault with its key":          {tmpl(fmt.Sprintf(`,"vaults":[{"name":"prod","type":"password","vault_key_id":%d}]`, vaultKey.ID)), 201},
+		"a password vault without a key":         {tmpl(`,"vaults":[{"name":"prod","type":"password"}]`), 400},
+		"a deploy without a build template":      {tmpl(`,"type":"deploy"`), 400},
+		"an unknown type":                        {tmpl(`,"type":"nightly"`), 400},
+		"a view of this project":                 {tmpl(fmt.Sprintf(`,"view_id":%d`, view.ID)), 201},
+		"a view that does not exist":             {tmpl(`,"view_id":9999`), 400},
+		"a start version that cannot grow":       {tmpl(`,"type":"build","start_version":"v1.x"`), 400},
+	} {
+		t.Run(name, func(t *testing.T) { admin.do("POST", pp+"/templates", tc.body, tc.want, nil) })
+	}
+
+	t.Run("survey answers are checked when a task starts", func(t *testing.T) {
+		var s obj
+		admin.do("POST", pp+"/templates", tmpl(survey), 201, &s)
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d}`, s.ID), 400, nil)
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d,"environment":"{\"region\":\"mars\"}"}`, s.ID), 400, nil)
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d,"environment":"{\"region\":\"eu\",\"count\":\"x\"}"}`, s.ID), 400, nil)
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d,"environment":"{\"region\":\"eu\",\"count\":3}"}`, s.ID), 201, nil)
+	})
+
+	t.Run("builds number their versions and deploys take a build", func(t *testing.T) {
+		var build, deploy obj
+		admin.do("POST", pp+"/templates", `{"name":"build","app":"bash","playbook":"b.sh","type":"build","start_version":"1.4.8","repository_id":`+fmt.Sprint(repo.ID)+`}`, 201, &build)
+		admin.do("POST", pp+"/templates", fmt.Sprintf(`{"name":"deploy","app":"bash","playbook":"d.sh","type":"deploy","build_template_id":%d,"repository_id":%d}`, build.ID, repo.ID), 201, &deploy)
+		type task struct {
+			ID          int64   `json:"id"`
+			Version     *string `json:"version"`
+			BuildTaskID *int64  `json:"build_task_id"`
+		}
+		var b1, b2 task
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d}`, build.ID), 201, &b1)
+		admin.do("POST", pp+"/tasks", `{"template_name":"build"}`, 201, &b2)
+		if b1.Version == nil || *b1.Version != "1.4.8" || b2.Version == nil || *b2.Version != "1.4.9" {
+			t.Errorf("build versions = %v, %v", b1.Version, b2.Version)
+		}
+		// No successful build yet: nothing to deploy.
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d}`, deploy.ID), 422, nil)
+		var d task
+		admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d,"build_task_id":%d}`, deploy.ID, b1.ID), 201, &d)
+		if d.Version == nil || *d.Version != "1.4.8" || d.BuildTaskID == nil || *d.BuildTaskID != b1.ID {
+			t.Errorf("deploy = %+v", d)
+		}
+		admin.do("POST", pp+"/tasks", `{"template_name":"nope"}`, 400, nil)
+	})
+
+	t.Run("stop_all_tasks stops the template's waiting tasks", func(t *testing.T) {
+		var s obj
+		admin.do("POST", pp+"/templates", tmpl(""), 201, &s)
+		for range 3 {
+			admin.do("POST", pp+"/tasks", fmt.Sprintf(`{"template_id":%d}`, s.ID), 201, nil)
+		}
+		admin.do("POST", fmt.Sprintf("%s/templates/%d/stop_all_tasks", pp, s.ID), "", 204, nil)
+		var ts []struct {
+			Status string `json:"status"`
+		}
+		admin.do("GET", fmt.Sprintf("%s/tasks?template_id=%d", pp, s.ID), "", 200, &ts)
+		for _, x := range ts {
+			if x.Status != "stopped" {
+				t.Errorf("task status %q after stop_all_tasks", x.Status)
+			}
+		}
+	})
+
+	t.Run("deleting a view keeps its templates", func(t *testing.T) {
+		var v, s obj
+		admin.do("POST", pp+"/views", `{"title":"Temp"}`, 201, &v)
+		admin.do("POST", pp+"/templates", tmpl(fmt.Sprintf(`,"view_id":%d`, v.ID)), 201, &s)
+		admin.do("DELETE", fmt.Sprintf("%s/views/%d", pp, v.ID), "", 204, nil)
+		var got struct {
+			ViewID *int64 `json:"view_id"`
+		}
+		admin.do("GET", fmt.Sprintf("%s/templates/%d", pp, s.ID), "", 200, &got)
+		if got.ViewID != nil {
+			t.Errorf("template keeps view %d", *got.ViewID)
+		}
+	})
+}
+
+func TestAPI_EnvironmentSecrets(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin", "admin-password")
+	var p obj
+	admin.do("POST", "/api/projects", `{"name":"secrets"}`, 201, &p)
+	pp := fmt.Sprintf("/api/project/%d", p.ID)
+	type secret struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}
+	var env struct {
+		ID      int64    `json:"id"`
+		Secrets []secret `json:"secrets"`
+	}
+	body := admin.do("POST", pp+"/environment", `{"name":"prod","json":"{}","secrets":[
+		{"name":"API_TOKEN","type":"env","secret":"tok-123456","operation":"create"},
+		{"name":"db_password","type":"var","secret":"pw-abcdef","operation":"create"}]}`, 201, &env)
+	if len(env.Secrets) != 2 || env.Secrets[0].Name != "API_TOKEN" || env.Secrets[1].Type != "var" {
+		t.Fatalf("secrets = %+v", env.Secrets)
+	}
+	ep := fmt.Sprintf("%s/environment/%d", pp, env.ID)
+	for _, b := range [][]byte{body, admin.do("GET", ep, "", 200, nil), admin.do("GET", pp+"/environment", "", 200, nil)} {
+		if strings.Contains(string(b), "tok-123456") || strings.Contains(string(b), "pw-abcdef") {
+			t.Errorf("a secret value leaked: %s", b)
+		}
+	}
+	// In order: the later cases change what the earlier ones rely on.
+	for _, tc := range []struct {
+		name string
+		body string
+		want int
+	}{
+		{"a bad secret name", `{"name":"prod","secrets":[{"name":"bad name","secret":"x","operation":"create"}]}`, 400},
+		{"a bad secret type", `{"name":"prod","secrets":[{"name":"X","type":"file","secret":"x","operation":"create"}]}`, 400},
+		{"a create without a value", `{"name":"prod","secrets":[{"name":"X","operation":"create"}]}`, 400},
+		{"a duplicate name", `{"name":"prod","secrets":[{"name":"API_TOKEN","secret":"x","operation":"create"}]}`, 409},
+		{"deleting an unknown secret", `{"name":"prod","secrets":[{"id":9999,"operation":"delete"}]}`, 404},
+		{"an unknown operation", `{"name":"prod","secrets":[{"name":"X","secret":"x","operation":"rotate"}]}`, 400},
+		{"renaming keeps the value", fmt.Sprintf(`{"name":"prod","secrets":[{"id":%d,"name":"TOKEN","type":"env","operation":"update"}]}`, env.Secrets[0].ID), 204},
+		{"deleting an existing secret", fmt.Sprintf(`{"name":"prod","secrets":[{"id":%d,"operation":"delete"}]}`, env.Secrets[1].ID), 204},
+	} {
+		t.Run(tc.name, func(t *testing.T) { admin.do("PUT", ep, tc.body, tc.want, nil) })
+	}
+	var got struct {
+		Secrets []secret `json:"secrets"`
+	}
+	admin.do("GET", ep, "", 200, &got)
+	if len(got.Secrets) != 1 || got.Secrets[0].Name != "TOKEN" {
+		t.Errorf("after the changes: %+v", got.Secrets)
+	}
+	admin.do("DELETE", ep, "", 204, nil)
 }

@@ -155,8 +155,8 @@ type inventoryDTO struct {
 	Name        string `json:"name"`
 	ProjectID   int64  `json:"project_id"`
 	Inventory   string `json:"inventory"`
-	SSHKeyID    *int64 `json:"ssh_key_id"`
-	BecomeKeyID *int64 `json:"become_key_id"`
+	SSHKeyID    *int64 `json:"ssh_key_id,omitempty"`
+	BecomeKeyID *int64 `json:"become_key_id,omitempty"`
 	Type        string `json:"type"`
 }
 
@@ -188,6 +188,14 @@ type environmentDTO struct {
 	ProjectID int64  `json:"project_id"`
 	JSON      string `json:"json"`
 	Env       string `json:"env"`
+	// Secrets lists the environment's secrets by name, never their values.
+	Secrets []envSecretDTO `json:"secrets,omitempty"`
+}
+
+type envSecretDTO struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
 }
 
 func toEnvironmentDTO(e model.Environment) environmentDTO {
@@ -195,37 +203,54 @@ func toEnvironmentDTO(e model.Environment) environmentDTO {
 }
 
 type environmentIn struct {
-	environmentDTO
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	ProjectID int64  `json:"project_id"`
+	JSON      string `json:"json"`
+	Env       string `json:"env"`
+	// Password is accepted for compatibility and ignored: it is unused,
+	// and secrets belong in Secrets.
 	Password string `json:"password"`
+	Secrets  []struct {
+		ID        int64  `json:"id"`
+		Name      string `json:"name"`
+		Type      string `json:"type"`
+		Secret    string `json:"secret"`
+		Operation string `json:"operation"`
+	} `json:"secrets"`
 }
 
 func (in environmentIn) toModel(projectID, id int64) (model.Environment, error) {
 	if err := checkIDs(in.ProjectID, projectID, in.ID, id); err != nil {
 		return model.Environment{}, err
 	}
-	return model.Environment{ID: id, ProjectID: projectID, Name: in.Name, JSON: in.JSON, Env: in.Env, Password: in.Password}, nil
+	return model.Environment{ID: id, ProjectID: projectID, Name: in.Name, JSON: in.JSON, Env: in.Env}, nil
 }
 
 type templateDTO struct {
 	ID                      int64           `json:"id"`
 	ProjectID               int64           `json:"project_id"`
-	InventoryID             *int64          `json:"inventory_id"`
+	InventoryID             *int64          `json:"inventory_id,omitempty"`
 	RepositoryID            int64           `json:"repository_id"`
-	EnvironmentID           *int64          `json:"environment_id"`
-	ViewID                  *int64          `json:"view_id"`
+	EnvironmentID           *int64          `json:"environment_id,omitempty"`
+	ViewID                  *int64          `json:"view_id,omitempty"`
 	Name                    string          `json:"name"`
 	Description             string          `json:"description"`
 	Playbook                string          `json:"playbook"`
-	Arguments               *string         `json:"arguments"`
+	Arguments               *string         `json:"arguments,omitempty"`
 	AllowOverrideArgsInTask bool            `json:"allow_override_args_in_task"`
 	SuppressSuccessAlerts   bool            `json:"suppress_success_alerts"`
 	App                     string          `json:"app"`
-	GitBranch               *string         `json:"git_branch"`
+	GitBranch               *string         `json:"git_branch,omitempty"`
 	Limit                   string          `json:"limit"`
 	Type                    string          `json:"type"`
 	Timeout                 int             `json:"timeout"`
 	TaskParams              json.RawMessage `json:"task_params"`
 	SurveyVars              json.RawMessage `json:"survey_vars"`
+	Vaults                  json.RawMessage `json:"vaults"`
+	StartVersion            *string         `json:"start_version,omitempty"`
+	BuildTemplateID         *int64          `json:"build_template_id,omitempty"`
+	Autorun                 bool            `json:"autorun"`
 }
 
 func toTemplateDTO(t model.Template) templateDTO {
@@ -233,7 +258,11 @@ func toTemplateDTO(t model.Template) templateDTO {
 		EnvironmentID: t.EnvironmentID, ViewID: t.ViewID, Name: t.Name, Description: t.Description,
 		Playbook: t.Playbook, AllowOverrideArgsInTask: t.AllowOverrideArgsInTask,
 		SuppressSuccessAlerts: t.SuppressSuccessAlerts, App: t.App, Limit: t.Limit, Type: t.Type,
-		Timeout: t.TimeoutSeconds, TaskParams: rawOr(t.Params, "{}"), SurveyVars: rawOr(t.SurveyVars, "[]")}
+		Timeout: t.TimeoutSeconds, TaskParams: rawOr(t.Params, "{}"), SurveyVars: rawOr(t.SurveyVars, "[]"),
+		Vaults: rawOr(t.Vaults, "[]"), BuildTemplateID: t.BuildTemplateID, Autorun: t.Autorun}
+	if t.StartVersion != "" {
+		d.StartVersion = &t.StartVersion
+	}
 	if t.Arguments != "" {
 		d.Arguments = &t.Arguments
 	}
@@ -259,7 +288,14 @@ func (in templateIn) toModel(projectID, id int64) (model.Template, error) {
 	t := model.Template{ID: id, ProjectID: projectID, InventoryID: nonZero(in.InventoryID), RepositoryID: in.RepositoryID,
 		EnvironmentID: nonZero(in.EnvironmentID), ViewID: nonZero(in.ViewID), Name: in.Name, Description: in.Description,
 		Playbook: in.Playbook, AllowOverrideArgsInTask: in.AllowOverrideArgsInTask, SuppressSuccessAlerts: in.SuppressSuccessAlerts,
-		App: in.App, Limit: in.Limit, Type: in.Type, TimeoutSeconds: in.Timeout}
+		App: in.App, Limit: in.Limit, Type: in.Type, TimeoutSeconds: in.Timeout,
+		BuildTemplateID: nonZero(in.BuildTemplateID), Autorun: in.Autorun}
+	if in.StartVersion != nil {
+		t.StartVersion = *in.StartVersion
+	}
+	if len(in.Vaults) > 0 && string(in.Vaults) != "null" {
+		t.Vaults = string(in.Vaults)
+	}
 	if in.Arguments != nil {
 		t.Arguments = *in.Arguments
 	}
@@ -285,19 +321,20 @@ type taskDTO struct {
 	Diff        bool            `json:"diff"`
 	Playbook    string          `json:"playbook"`
 	Environment string          `json:"environment"`
-	Arguments   *string         `json:"arguments"`
+	Arguments   *string         `json:"arguments,omitempty"`
 	Limit       string          `json:"limit"`
-	GitBranch   *string         `json:"git_branch"`
-	UserID      *int64          `json:"user_id"`
+	GitBranch   *string         `json:"git_branch,omitempty"`
+	UserID      *int64          `json:"user_id,omitempty"`
 	Created     time.Time       `json:"created"`
 	Start       *time.Time      `json:"start"`
 	End         *time.Time      `json:"end"`
 	Message     string          `json:"message"`
-	CommitHash  *string         `json:"commit_hash"`
-	Version     *string         `json:"version"`
+	CommitHash  *string         `json:"commit_hash,omitempty"`
+	Version     *string         `json:"version,omitempty"`
+	BuildTaskID *int64          `json:"build_task_id,omitempty"`
 	Params      json.RawMessage `json:"params"`
 	Attempt     int             `json:"attempt"`
-	ExitCode    *int            `json:"exit_code"`
+	ExitCode    *int            `json:"exit_code,omitempty"`
 	Summary     json.RawMessage `json:"summary,omitempty"`
 }
 
@@ -305,7 +342,7 @@ func toTaskDTO(t model.Task) taskDTO {
 	d := taskDTO{ID: t.ID, TemplateID: t.TemplateID, ProjectID: t.ProjectID, Status: string(t.Status),
 		Debug: t.Debug, DryRun: t.DryRun, Diff: t.Diff, Playbook: t.Playbook, Environment: t.Environment,
 		Limit: t.Limit, UserID: t.UserID, Created: t.Created, Start: t.Start, End: t.End, Message: t.Message,
-		Params: rawOr(t.Params, "{}"), Attempt: t.Attempt, ExitCode: t.ExitCode}
+		Params: rawOr(t.Params, "{}"), Attempt: t.Attempt, ExitCode: t.ExitCode, BuildTaskID: t.BuildTaskID}
 	if t.Arguments != "" {
 		d.Arguments = &t.Arguments
 	}
@@ -325,18 +362,20 @@ func toTaskDTO(t model.Task) taskDTO {
 }
 
 type taskIn struct {
-	TemplateID  int64           `json:"template_id"`
-	ProjectID   int64           `json:"project_id"`
-	Debug       bool            `json:"debug"`
-	DryRun      bool            `json:"dry_run"`
-	Diff        bool            `json:"diff"`
-	Playbook    string          `json:"playbook"`
-	Environment string          `json:"environment"`
-	Arguments   *string         `json:"arguments"`
-	Limit       string          `json:"limit"`
-	GitBranch   string          `json:"git_branch"`
-	Message     string          `json:"message"`
-	Params      json.RawMessage `json:"params"`
+	TemplateID   int64           `json:"template_id"`
+	TemplateName string          `json:"template_name"`
+	BuildTaskID  int64           `json:"build_task_id"`
+	ProjectID    int64           `json:"project_id"`
+	Debug        bool            `json:"debug"`
+	DryRun       bool            `json:"dry_run"`
+	Diff         bool            `json:"diff"`
+	Playbook     string          `json:"playbook"`
+	Environment  string          `json:"environment"`
+	Arguments    *string         `json:"arguments,omitempty"`
+	Limit        string          `json:"limit"`
+	GitBranch    string          `json:"git_branch"`
+	Message      string          `json:"message"`
+	Params       json.RawMessage `json:"params"`
 }
 
 type outputDTO struct {
@@ -344,4 +383,24 @@ type outputDTO struct {
 	Seq    int64     `json:"seq"`
 	Time   time.Time `json:"time"`
 	Output string    `json:"output"`
+}
+
+type viewDTO struct {
+	ID        int64  `json:"id"`
+	ProjectID int64  `json:"project_id"`
+	Title     string `json:"title"`
+	Position  int    `json:"position"`
+}
+
+func toViewDTO(v model.View) viewDTO {
+	return viewDTO{ID: v.ID, ProjectID: v.ProjectID, Title: v.Title, Position: v.Position}
+}
+
+type viewIn viewDTO
+
+func (in viewIn) toModel(projectID, id int64) (model.View, error) {
+	if err := checkIDs(in.ProjectID, projectID, in.ID, id); err != nil {
+		return model.View{}, err
+	}
+	return model.View{ID: id, ProjectID: projectID, Title: in.Title, Position: in.Position}, nil
 }

@@ -11,9 +11,9 @@ import (
 
 type eventDTO struct {
 	ID          int64     `json:"id"`
-	ProjectID   *int64    `json:"project_id"`
-	UserID      *int64    `json:"user_id"`
-	ObjectID    *int64    `json:"object_id"`
+	ProjectID   *int64    `json:"project_id,omitempty"`
+	UserID      *int64    `json:"user_id,omitempty"`
+	ObjectID    *int64    `json:"object_id,omitempty"`
 	ObjectType  string    `json:"object_type"`
 	Description string    `json:"description"`
 	Created     time.Time `json:"created"`

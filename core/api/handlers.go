@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -392,7 +393,7 @@ func (a *API) startTask(c *gin.Context) (int, any, error) {
 	if err := checkBodyID("project_id", in.ProjectID, pid); err != nil {
 		return 0, nil, err
 	}
-	n := service.NewTask{TemplateID: in.TemplateID, Debug: in.Debug, DryRun: in.DryRun, Diff: in.Diff,
+	n := service.NewTask{TemplateID: in.TemplateID, TemplateName: in.TemplateName, BuildTaskID: in.BuildTaskID, Debug: in.Debug, DryRun: in.DryRun, Diff: in.Diff,
 		Playbook: in.Playbook, Environment: in.Environment, Limit: in.Limit, GitBranch: in.GitBranch, Message: in.Message}
 	if in.Arguments != nil {
 		n.Arguments = *in.Arguments
@@ -405,6 +406,22 @@ func (a *API) startTask(c *gin.Context) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusCreated, toTaskDTO(t), nil
+}
+
+func (a *API) stopTemplateTasks(c *gin.Context) (int, any, error) {
+	pid, id, err := projectAndID(c, "template_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Force bool `json:"force"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := bind(c, &in); err != nil {
+			return 0, nil, err
+		}
+	}
+	return http.StatusNoContent, nil, a.svc.StopTemplateTasks(c.Request.Context(), actor(c), pid, id, in.Force || c.Query("force") == "true")
 }
 
 func (a *API) getTask(c *gin.Context) (int, any, error) {
@@ -462,16 +479,51 @@ func (a *API) taskOutput(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	lines, err := a.svc.TaskOutput(c.Request.Context(), actor(c), pid, id, int64(offset), limit)
+	// The answer is encoded page by page as it is read, so that a huge log
+	// (no limit) is never held in memory whole.
+	want := func(read int) int {
+		if limit > 0 {
+			return min(outputPage, limit-read)
+		}
+		return outputPage
+	}
+	lines, err := a.svc.TaskOutput(c.Request.Context(), actor(c), pid, id, int64(offset), want(0))
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]outputDTO, len(lines))
-	for i, l := range lines {
-		out[i] = outputDTO{TaskID: l.TaskID, Seq: l.Seq, Time: l.Time, Output: l.Text}
+	c.Header("Content-Type", "application/json; charset=utf-8")
+	c.Status(http.StatusOK)
+	w := bufio.NewWriterSize(c.Writer, 64<<10)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = w.WriteByte('[')
+	read := 0
+	for len(lines) > 0 {
+		for _, l := range lines {
+			if read > 0 {
+				_ = w.WriteByte(',')
+			}
+			_ = enc.Encode(outputDTO{TaskID: l.TaskID, Seq: l.Seq, Time: l.Time, Output: l.Text})
+			read++
+		}
+		n := want(read)
+		if len(lines) < outputPage || n <= 0 {
+			break
+		}
+		if lines, err = a.svc.TaskOutput(c.Request.Context(), actor(c), pid, id, lines[len(lines)-1].Seq, n); err != nil {
+			// The status is sent: end the array short, and log why.
+			a.log.Error("read task output", "task_id", id, "error", err)
+			break
+		}
 	}
-	return http.StatusOK, out, nil
+	_ = w.WriteByte(']')
+	_ = w.Flush()
+	return http.StatusOK, nil, nil
 }
+
+// outputPage is how many lines the output handlers read from the store at
+// a time.
+const outputPage = 10000
 
 // rawOutput streams the whole log as text, page by page, so that a huge log
 // is never held in memory.
@@ -481,7 +533,7 @@ func (a *API) rawOutput(c *gin.Context) {
 		a.renderError(c, err)
 		return
 	}
-	const page = 10000
+	const page = outputPage
 	lines, err := a.svc.TaskOutput(c.Request.Context(), actor(c), pid, id, 0, page)
 	if err != nil {
 		a.renderError(c, err)

@@ -114,7 +114,25 @@ func routeTable() map[string]route {
 		return fmt.Sprintf(`{"name":"t","app":"bash","playbook":"a.sh","repository_id":%d}`, f.repo)
 	}
 	repoBody := `{"name":"r","git_url":"/srv/repo"}`
+	view := `{"title":"v","position":1}`
 	return map[string]route{
+		"GET /api/project/:id/schedules":                 {"GET", inProject("/schedules"), "", readProject, nil, 0},
+		"POST /api/project/:id/schedules":                {"POST", inProject("/schedules"), "", manageRes, scheduleBody, 0},
+		"POST /api/project/:id/schedules/validate":       {"POST", inProject("/schedules/validate"), `{"cron_format":"@daily"}`, readProject, nil, 0},
+		"GET /api/project/:id/schedules/:schedule_id":    {"GET", schedulePath, "", readProject, nil, 0},
+		"PUT /api/project/:id/schedules/:schedule_id":    {"PUT", schedulePath, "", manageRes, scheduleBody, 0},
+		"DELETE /api/project/:id/schedules/:schedule_id": {"DELETE", schedulePath, "", manageRes, nil, 0},
+		"GET /api/project/:id/templates/:template_id/schedules": {"GET", func(f *permFixture) string {
+			return fmt.Sprintf("%s/templates/%d/schedules", f.pp(), f.tmpl)
+		}, "", readProject, nil, 0},
+		"GET /api/project/:id/views":             {"GET", inProject("/views"), "", readProject, nil, 0},
+		"POST /api/project/:id/views":            {"POST", inProject("/views"), view, manageRes, nil, 0},
+		"GET /api/project/:id/views/:view_id":    {"GET", fresh("views", view, ""), "", readProject, nil, 0},
+		"PUT /api/project/:id/views/:view_id":    {"PUT", fresh("views", view, ""), view, manageRes, nil, 0},
+		"DELETE /api/project/:id/views/:view_id": {"DELETE", fresh("views", view, ""), "", manageRes, nil, 0},
+		"POST /api/project/:id/templates/:template_id/stop_all_tasks": {"POST", func(f *permFixture) string {
+			return fmt.Sprintf("%s/templates/%d/stop_all_tasks", f.pp(), f.tmpl)
+		}, "", runTasks, nil, 0},
 		"GET /api/project/:id/repositories/:repository_id":    {"GET", fresh("repositories", repoBody, ""), "", readProject, nil, 0},
 		"POST /api/project/:id/repositories":                  {"POST", inProject("/repositories"), repoBody, manageRes, nil, 0},
 		"PUT /api/project/:id/repositories/:repository_id":    {"PUT", fresh("repositories", repoBody, ""), repoBody, manageRes, nil, 0},
@@ -258,7 +276,11 @@ func TestAPI_PermissionWalk(t *testing.T) {
 
 	covered := map[string]bool{}
 	n := 0
-	for name, r := range routeTable() {
+	table := routeTable()
+	for name, r := range integrationRouteTable() {
+		table[name] = r
+	}
+	for name, r := range table {
 		covered[name] = true
 		for role, c := range clients {
 			t.Run(name+" as "+role, func(t *testing.T) {

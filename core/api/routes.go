@@ -18,6 +18,8 @@ func (a *API) routes(e *gin.Engine) {
 	pub.GET("/auth/login", a.h(a.loginMetadata))
 	pub.POST("/auth/login", a.h(a.login))
 	pub.POST("/auth/logout", a.h(a.logout))
+	// Webhooks authenticate by their integration's own method, not a login.
+	pub.POST("/integrations/:alias", a.h(a.receiveWebhook))
 
 	api := e.Group("/api", a.authenticate)
 	api.GET("/ws", a.ws)
@@ -64,8 +66,21 @@ func (a *API) routes(e *gin.Engine) {
 
 	a.crud(p, "/repositories", "repository_id", resourceRoutes(a.svc.Repositories(), "repository_id", toRepositoryDTO, repositoryIn.toModel))
 	a.crud(p, "/inventory", "inventory_id", resourceRoutes(a.svc.Inventories(), "inventory_id", toInventoryDTO, inventoryIn.toModel))
-	a.crud(p, "/environment", "environment_id", resourceRoutes(a.svc.Environments(), "environment_id", toEnvironmentDTO, environmentIn.toModel))
+	envRoutes := resourceRoutes(a.svc.Environments(), "environment_id", toEnvironmentDTO, environmentIn.toModel)
+	envRoutes.get, envRoutes.create, envRoutes.update = a.getEnvironment, a.createEnvironment, a.updateEnvironment
+	a.crud(p, "/environment", "environment_id", envRoutes)
 	a.crud(p, "/templates", "template_id", resourceRoutes(a.svc.Templates(), "template_id", toTemplateDTO, templateIn.toModel))
+
+	a.crud(p, "/views", "view_id", resourceRoutes(a.svc.Views(), "view_id", toViewDTO, viewIn.toModel))
+	p.POST("/templates/:template_id/stop_all_tasks", a.h(a.stopTemplateTasks))
+
+	p.GET("/schedules", a.h(a.listSchedules))
+	p.POST("/schedules", a.h(a.createSchedule))
+	p.POST("/schedules/validate", a.h(a.validateSchedule))
+	p.GET("/schedules/:schedule_id", a.h(a.getSchedule))
+	p.PUT("/schedules/:schedule_id", a.h(a.updateSchedule))
+	p.DELETE("/schedules/:schedule_id", a.h(a.deleteSchedule))
+	p.GET("/templates/:template_id/schedules", a.h(a.listTemplateSchedules))
 
 	p.GET("/tasks", a.h(a.listTasks))
 	p.POST("/tasks", a.h(a.startTask))
@@ -75,6 +90,15 @@ func (a *API) routes(e *gin.Engine) {
 	p.GET("/tasks/:task_id/output", a.h(a.taskOutput))
 	p.GET("/tasks/:task_id/raw_output", a.rawOutput)
 	p.POST("/tasks/:task_id/stop", a.h(a.stopTask))
+
+	a.crud(p, "/integrations", "integration_id", a.integrationRoutes())
+	a.crud(p, "/integrations/:integration_id/matchers", "matcher_id", a.integrationMatcherRoutes("matcher_id"))
+	a.crud(p, "/integrations/:integration_id/values", "extractvalue_id", a.integrationValueRoutes("extractvalue_id"))
+	for _, path := range []string{"/integrations/aliases", "/integrations/:integration_id/aliases"} {
+		p.GET(path, a.h(a.listIntegrationAliases))
+		p.POST(path, a.h(a.createIntegrationAlias))
+		p.DELETE(path+"/:alias_id", a.h(a.deleteIntegrationAlias))
+	}
 }
 
 // crudRoutes are the handlers of one project-scoped resource.

@@ -24,6 +24,7 @@ import (
 	"github.com/signalbox/signalbox/core/live"
 	"github.com/signalbox/signalbox/core/pluginhost"
 	"github.com/signalbox/signalbox/core/runner"
+	"github.com/signalbox/signalbox/core/scheduler"
 	"github.com/signalbox/signalbox/core/secretbox"
 	"github.com/signalbox/signalbox/core/service"
 	"github.com/signalbox/signalbox/core/store/sqlstore"
@@ -42,6 +43,9 @@ type App struct {
 	Runner   *runner.Runner
 	Hub      *live.Hub
 	box      *secretbox.Box
+
+	// Scheduler starts the tasks of schedules; Run runs it next to the runner.
+	Scheduler *scheduler.Scheduler
 }
 
 // NewLogger returns the server's logger for a configuration.
@@ -99,7 +103,13 @@ func New(ctx context.Context, cfg config.Config, log hclog.Logger) (*App, error)
 		Secrets: box, Events: hub, Log: log,
 	})
 	svc := service.New(service.Deps{Store: st, Runner: run, Apps: apps{host}, Sealer: box, Log: log})
-	return &App{cfg: cfg, log: log, Store: st, Services: svc, Host: host, Runner: run, Hub: hub, box: box}, nil
+	run.OnFinish(svc.TaskFinished)
+	sched, err := newScheduler(cfg, st, svc, log)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return &App{cfg: cfg, log: log, Store: st, Services: svc, Host: host, Runner: run, Scheduler: sched, Hub: hub, box: box}, nil
 }
 
 // NewHost returns the plugin host for a configuration.
@@ -204,6 +214,8 @@ func (a *App) Run(ctx context.Context) error {
 	runCtx, stopRunner := context.WithCancel(context.Background())
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- a.Runner.Run(runCtx) }()
+	schedulerDone := make(chan struct{})
+	go func() { defer close(schedulerDone); a.Scheduler.Run(runCtx) }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.log.Info("signalbox is running", "url", url, "version", Version, "store", a.cfg.Store.Driver, "plugins", a.cfg.PluginDir)
@@ -222,6 +234,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	stopRunner()
+	<-schedulerDone
 	a.Runner.Shutdown(sctx)
 	a.Host.Shutdown()
 	if cerr := a.Store.Close(); cerr != nil && err == nil {

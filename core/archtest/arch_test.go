@@ -76,6 +76,9 @@ func TestDependencyRules(t *testing.T) {
 		"the runner never calls the api or the services": {
 			from: mod + "/core/runner", forbidden: []string{mod + "/core/api", mod + "/core/service", mod + "/core/store/sqlstore", "gorm.io/"},
 		},
+		"the scheduler starts tasks through a narrow interface, not the services": {
+			from: mod + "/core/scheduler", forbidden: []string{mod + "/core/api", mod + "/core/service", mod + "/core/runner", mod + "/core/store/sqlstore", "gorm.io/"},
+		},
 		"the plugin host never touches storage, api or services": {
 			from: mod + "/core/pluginhost", forbidden: []string{mod + "/core/store", mod + "/core/api", mod + "/core/service"},
 		},

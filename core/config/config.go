@@ -44,6 +44,10 @@ type Config struct {
 	// CookieSecure marks the session cookie Secure (HTTPS only). Default
 	// false. Env SIGNALBOX_COOKIE_SECURE.
 	CookieSecure bool `yaml:"cookie_secure"`
+	// TimeZone is the IANA time zone ("Europe/Berlin", "UTC") that
+	// schedules' cron expressions are read in. Default "": the server's
+	// local zone. Env SIGNALBOX_TIME_ZONE.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // StoreConfig selects the database.
@@ -156,6 +160,7 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	str("SIGNALBOX_LOG_LEVEL", &cfg.Log.Level)
 	str("SIGNALBOX_LOG_FORMAT", &cfg.Log.Format)
 	str("SIGNALBOX_WORK_DIR", &cfg.Runner.WorkDir)
+	str("SIGNALBOX_TIME_ZONE", &cfg.TimeZone)
 	if v, ok := lookup("SIGNALBOX_MAX_PARALLEL_TASKS"); ok && v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -228,6 +233,9 @@ func (c *Config) Resolve() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("log.format %q: want text or json", c.Log.Format)
+	}
+	if _, err := c.Location(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -70,3 +70,26 @@ type Environment struct {
 	Env       string
 	Password  string
 }
+
+// SecretType says where an environment secret goes.
+type SecretType string
+
+// The environment secret types.
+const (
+	// SecretEnv becomes an environment variable of the task's processes.
+	SecretEnv SecretType = "env"
+	// SecretVar becomes an extra variable.
+	SecretVar SecretType = "var"
+)
+
+// EnvironmentSecret is a secret of an environment. Its value is kept
+// encrypted in Secret and never leaves the server through the API.
+type EnvironmentSecret struct {
+	ID            int64
+	ProjectID     int64
+	EnvironmentID int64
+	Name          string
+	Type          SecretType
+	// Secret is the encrypted value (see package secretbox).
+	Secret []byte
+}

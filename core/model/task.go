@@ -57,6 +57,8 @@ type Task struct {
 	Params     string
 	CommitHash string
 	Version    string
+	// BuildTaskID is the build a deploy task deploys.
+	BuildTaskID *int64
 
 	// Attempt bookkeeping.
 	Attempt    int

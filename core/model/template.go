@@ -25,5 +25,24 @@ type Template struct {
 	Params string
 	// SurveyVars is a JSON array of survey variable definitions.
 	SurveyVars string
-	Type       string
+	// Type is "" (a plain task), "build" or "deploy".
+	Type string
+	// StartVersion is the version of a build template's first build; later
+	// builds increment its last number.
+	StartVersion string
+	// BuildTemplateID is the build template whose builds a deploy template deploys.
+	BuildTemplateID *int64
+	// Autorun starts a deploy template after each successful build.
+	Autorun bool
+	// Vaults is a JSON array of the template's vault passwords:
+	// [{"name": "<vault id>", "type": "password"|"script", "vault_key_id": N, "script": "path"}].
+	Vaults string
+}
+
+// View is a tab that groups a project's templates.
+type View struct {
+	ID        int64
+	ProjectID int64
+	Title     string
+	Position  int
 }

@@ -172,6 +172,11 @@ func (a *attempt) finish(ctx context.Context, out *sink, status model.TaskStatus
 	}
 	a.log.Info("task finished", "status", status, "reason", msg)
 	a.recordFinish(ctx, status, msg)
+	if a.r.finished != nil {
+		if t, err := a.r.Store.Tasks().Get(ctx, 0, a.task.ID); err == nil {
+			a.r.finished(ctx, t)
+		}
+	}
 }
 
 // recordFinish writes the event of the task's end.
@@ -371,6 +376,7 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 		}
 	}
 	extra := map[string]any{}
+	var envSecrets []openSecret
 	if tmpl.EnvironmentID != nil {
 		env, err := st.Environments().Get(ctx, t.ProjectID, *tmpl.EnvironmentID)
 		if err != nil {
@@ -388,9 +394,22 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 				req.Env[k] = v
 			}
 		}
+		envSecrets, err = a.environmentSecrets(ctx, env)
+		if err != nil {
+			return executor.RunRequest{}, nil, "", err
+		}
 	}
 	if err := mergeJSONObject(extra, t.Environment); err != nil {
 		return executor.RunRequest{}, nil, "", fmt.Errorf("extra variables of the task: %w", err)
+	}
+	// Environment secrets come last: a task's overrides cannot replace them.
+	for _, es := range envSecrets {
+		if es.Type == model.SecretVar {
+			extra[es.Name] = es.value
+		} else {
+			req.Env[es.Name] = es.value
+		}
+		secrets = append(secrets, es.value)
 	}
 	if len(extra) > 0 {
 		b, _ := json.Marshal(extra)
@@ -433,6 +452,29 @@ func (a *attempt) key(ctx context.Context, id int64) (model.AccessKey, model.Key
 		}
 	}
 	return k, sec, nil
+}
+
+// openSecret is a decrypted environment secret.
+type openSecret struct {
+	model.EnvironmentSecret
+	value string
+}
+
+// environmentSecrets decrypts an environment's secrets.
+func (a *attempt) environmentSecrets(ctx context.Context, env model.Environment) ([]openSecret, error) {
+	list, err := a.r.Store.EnvironmentSecrets().List(ctx, env.ProjectID, env.ID)
+	if err != nil {
+		return nil, fmt.Errorf("secrets of environment %q: %w", env.Name, err)
+	}
+	out := make([]openSecret, 0, len(list))
+	for _, es := range list {
+		var v string
+		if err := a.r.Secrets.OpenJSON(es.Secret, &v); err != nil {
+			return nil, fmt.Errorf("decrypt secret %q of environment %q: %w", es.Name, env.Name, err)
+		}
+		out = append(out, openSecret{EnvironmentSecret: es, value: v})
+	}
+	return out, nil
 }
 
 func setSecret(m map[string]string, name, value string) {

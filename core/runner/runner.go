@@ -89,6 +89,9 @@ type Runner struct {
 	log  hclog.Logger
 	wake chan struct{}
 
+	// finished, when set, is told of every task that ended.
+	finished func(ctx context.Context, t model.Task)
+
 	mu      sync.Mutex
 	running map[int64]*attempt
 	wg      sync.WaitGroup
@@ -118,6 +121,11 @@ func New(cfg Config, deps Deps) *Runner {
 	return &Runner{cfg: cfg, Deps: deps, log: deps.Log.Named("runner"), wake: make(chan struct{}, 1),
 		running: map[int64]*attempt{}}
 }
+
+// OnFinish sets a function told of every task that ended, after its final
+// status is stored (the services start autorun deploys from it). Call it
+// before Run.
+func (r *Runner) OnFinish(fn func(ctx context.Context, t model.Task)) { r.finished = fn }
 
 // Wake makes the dispatcher look for waiting tasks now. It never blocks.
 func (r *Runner) Wake() {

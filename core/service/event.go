@@ -33,6 +33,9 @@ func (s *Services) event(ctx context.Context, a Actor, projectID int64, objectTy
 // who names the actor in event descriptions.
 func who(a Actor) string {
 	if a.User.ID == 0 {
+		if a.Label != "" {
+			return a.Label
+		}
 		return "the system"
 	}
 	return fmt.Sprintf("%q", a.User.Username)

@@ -340,7 +340,12 @@ func (s *Services) Environments() resource[model.Environment] {
 			}
 			return nil
 		},
-		usedBy: s.templatesUsing("environment", func(t model.Template, id int64) bool { return ptrIs(t.EnvironmentID, id) }),
+		usedBy: func(ctx context.Context, projectID, id int64) error {
+			if err := s.templatesUsing("environment", func(t model.Template, id int64) bool { return ptrIs(t.EnvironmentID, id) })(ctx, projectID, id); err != nil {
+				return err
+			}
+			return s.store.EnvironmentSecrets().DeleteAll(ctx, projectID, id)
+		},
 	}
 }
 
@@ -352,7 +357,13 @@ func (s *Services) Templates() resource[model.Template] {
 		name:     func(v *model.Template) string { return v.Name },
 		validate: s.validateTemplate,
 		usedBy: func(ctx context.Context, projectID, id int64) error {
-			return s.stopTemplateTasks(ctx, projectID, id)
+			if err := s.integrationsUsing(ctx, projectID, id); err != nil {
+				return err
+			}
+			if err := s.stopTemplateTasks(ctx, projectID, id); err != nil {
+				return err
+			}
+			return s.deleteTemplateSchedules(ctx, projectID, id)
 		},
 	}
 }
@@ -421,5 +432,40 @@ func (s *Services) validateTemplate(ctx context.Context, t *model.Template) erro
 			return model.Invalidf("task_params must be a JSON object")
 		}
 	}
+	if err := s.validateTemplateExtras(ctx, t); err != nil {
+		return err
+	}
 	return s.validateParams(ctx, t.App, "task_params", t.Params, func(a App) string { return string(a.TemplateSchema) })
+}
+
+// Views returns the view operations.
+func (s *Services) Views() resource[model.View] {
+	return resource[model.View]{
+		s: s, kind: "view", st: s.store.Views,
+		ids:  func(v *model.View) (*int64, *int64) { return &v.ProjectID, &v.ID },
+		name: func(v *model.View) string { return v.Title },
+		validate: func(_ context.Context, v *model.View) error {
+			v.Title = strings.TrimSpace(v.Title)
+			if v.Title == "" {
+				return model.Invalidf("view title is required")
+			}
+			return nil
+		},
+		usedBy: func(ctx context.Context, projectID, id int64) error {
+			// Templates of a deleted view stay, outside any view.
+			tmpls, err := s.store.Templates().List(ctx, projectID, store.ListOptions{})
+			if err != nil {
+				return err
+			}
+			for _, t := range tmpls {
+				if ptrIs(t.ViewID, id) {
+					t.ViewID = nil
+					if err := s.store.Templates().Update(ctx, t); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
 }

@@ -17,6 +17,9 @@ import (
 // Actor is the authenticated user a call is made for.
 type Actor struct {
 	User model.User
+	// Label names an actor without a user in events, such as
+	// `integration "deploy"`; empty means "the system".
+	Label string
 }
 
 // Runner is what services need of the task runner.
@@ -39,9 +42,11 @@ type App struct {
 	PluginVersion string
 }
 
-// Sealer encrypts secrets at rest.
+// Sealer encrypts secrets at rest, and opens them where a service must
+// check one (an integration's webhook secret).
 type Sealer interface {
 	SealJSON(v any) ([]byte, error)
+	OpenJSON(blob []byte, v any) error
 }
 
 // Services is every use case, sharing one set of dependencies.
@@ -53,6 +58,8 @@ type Services struct {
 	log    hclog.Logger
 	// schemas caches the compiled parameter schemas of the apps.
 	schemas schemas
+	// scheduleNotifier hears of changed schedules (SetScheduleNotifier).
+	scheduleNotifier ScheduleNotifier
 }
 
 // Deps are the dependencies of Services.

@@ -15,7 +15,12 @@ import (
 
 // NewTask is a request to run a template.
 type NewTask struct {
-	TemplateID  int64
+	TemplateID int64
+	// TemplateName finds the template by name when TemplateID is 0.
+	TemplateName string
+	// BuildTaskID is the build a deploy task deploys; 0 means the last
+	// successful one.
+	BuildTaskID int64
 	Debug       bool
 	DryRun      bool
 	Diff        bool
@@ -34,8 +39,15 @@ func (s *Services) StartTask(ctx context.Context, a Actor, projectID int64, n Ne
 	if _, err := s.access(ctx, a, projectID, auth.PermRunTasks); err != nil {
 		return model.Task{}, err
 	}
+	if n.TemplateID == 0 && n.TemplateName != "" {
+		id, err := s.templateByName(ctx, projectID, n.TemplateName)
+		if err != nil {
+			return model.Task{}, err
+		}
+		n.TemplateID = id
+	}
 	if n.TemplateID == 0 {
-		return model.Task{}, model.Invalidf("template_id is required")
+		return model.Task{}, model.Invalidf("template_id or template_name is required")
 	}
 	tmpl, err := s.store.Templates().Get(ctx, projectID, n.TemplateID)
 	if errors.Is(err, model.ErrNotFound) {
@@ -68,7 +80,25 @@ func (s *Services) StartTask(ctx context.Context, a Actor, projectID int64, n Ne
 	if err := s.validateParams(ctx, tmpl.App, "params", n.Params, func(a App) string { return string(a.TaskSchema) }); err != nil {
 		return model.Task{}, err
 	}
+	if err := checkSurvey(tmpl, n.Environment); err != nil {
+		return model.Task{}, err
+	}
+	var version string
+	var buildTaskID *int64
+	switch tmpl.Type {
+	case "build":
+		if version, err = s.buildVersion(ctx, tmpl); err != nil {
+			return model.Task{}, err
+		}
+	case "deploy":
+		b, err := s.deployBuild(ctx, tmpl, n.BuildTaskID)
+		if err != nil {
+			return model.Task{}, err
+		}
+		version, buildTaskID = b.Version, &b.ID
+	}
 	t := model.Task{
+		Version: version, BuildTaskID: buildTaskID,
 		ProjectID: projectID, TemplateID: tmpl.ID, Status: model.TaskWaiting, Created: time.Now().UTC(),
 		Debug: n.Debug, DryRun: n.DryRun, Diff: n.Diff, Playbook: n.Playbook, Environment: n.Environment,
 		Arguments: n.Arguments, GitBranch: n.GitBranch, Limit: n.Limit, Params: n.Params, Message: n.Message,
@@ -86,6 +116,41 @@ func (s *Services) StartTask(ctx context.Context, a Actor, projectID int64, n Ne
 		s.runner.Wake()
 	}
 	return t, nil
+}
+
+// templateByName finds a template of the project by its exact name.
+func (s *Services) templateByName(ctx context.Context, projectID int64, name string) (int64, error) {
+	tmpls, err := s.store.Templates().List(ctx, projectID, ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range tmpls {
+		if t.Name == name {
+			return t.ID, nil
+		}
+	}
+	return 0, model.Invalidf("no template named %q in this project", name)
+}
+
+// StopTemplateTasks stops every waiting or running task of a template.
+func (s *Services) StopTemplateTasks(ctx context.Context, a Actor, projectID, templateID int64, force bool) error {
+	if _, err := s.access(ctx, a, projectID, auth.PermRunTasks); err != nil {
+		return err
+	}
+	if _, err := s.store.Templates().Get(ctx, projectID, templateID); err != nil {
+		return err
+	}
+	tasks, err := s.store.Tasks().List(ctx, store.TaskFilter{ProjectID: projectID, TemplateID: templateID,
+		Statuses: append([]model.TaskStatus{model.TaskWaiting}, model.ActiveStatuses...)})
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if err := s.StopTask(ctx, a, projectID, t.ID, force); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListTasks lists a project's tasks, newest first.

@@ -28,9 +28,13 @@ type Store interface {
 	Inventories() ProjectScoped[model.Inventory]
 	Environments() ProjectScoped[model.Environment]
 	Templates() ProjectScoped[model.Template]
+	Views() ProjectScoped[model.View]
+	EnvironmentSecrets() EnvironmentSecrets
 	Tasks() Tasks
+	Schedules() Schedules
 	Output() Output
 	Events() Events
+	Integrations() Integrations
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error
@@ -186,4 +190,15 @@ type Output interface {
 	LastSeq(ctx context.Context, taskID int64) (int64, error)
 	// Count returns how many lines a task has.
 	Count(ctx context.Context, taskID int64) (int64, error)
+}
+
+// EnvironmentSecrets stores the secrets of environments.
+type EnvironmentSecrets interface {
+	// List returns an environment's secrets, by name.
+	List(ctx context.Context, projectID, environmentID int64) ([]model.EnvironmentSecret, error)
+	Create(ctx context.Context, s *model.EnvironmentSecret) error
+	Update(ctx context.Context, s model.EnvironmentSecret) error
+	Delete(ctx context.Context, projectID, environmentID, id int64) error
+	// DeleteAll removes every secret of an environment.
+	DeleteAll(ctx context.Context, projectID, environmentID int64) error
 }

@@ -107,8 +107,9 @@ func (ps projects) Delete(ctx context.Context, id int64) error {
 			return fmt.Errorf("delete project %d: output: %w", id, err)
 		}
 		for _, row := range []any{
-			&taskRow{}, &templateRow{}, &environmentRow{}, &inventoryRow{},
-			&repositoryRow{}, &keyRow{}, &memberRow{}, &eventRow{},
+			&integrationMatcherRow{}, &integrationValueRow{}, &integrationAliasRow{}, &integrationRow{},
+			&scheduleRow{}, &taskRow{}, &templateRow{}, &envSecretRow{}, &environmentRow{}, &inventoryRow{},
+			&repositoryRow{}, &keyRow{}, &memberRow{}, &eventRow{}, &viewRow{},
 		} {
 			if err := db.Where("project_id = ?", id).Delete(row).Error; err != nil {
 				return fmt.Errorf("delete project %d: %w", id, err)

@@ -145,9 +145,34 @@ type templateRow struct {
 	Params                  string `gorm:"column:params"`
 	SurveyVars              string `gorm:"column:survey_vars"`
 	Type                    string `gorm:"column:type"`
+	StartVersion            string `gorm:"column:start_version"`
+	BuildTemplateID         *int64 `gorm:"column:build_template_id"`
+	Autorun                 bool   `gorm:"column:autorun"`
+	Vaults                  string `gorm:"column:vaults"`
 }
 
 func (templateRow) TableName() string { return "templates" }
+
+// viewRow is a row of views; its name column holds the title.
+type viewRow struct {
+	ID        int64  `gorm:"column:id;primaryKey"`
+	ProjectID int64  `gorm:"column:project_id"`
+	Title     string `gorm:"column:name"`
+	Position  int    `gorm:"column:position"`
+}
+
+func (viewRow) TableName() string { return "views" }
+
+func newViews(s *Store) scoped[model.View, viewRow] {
+	return scoped[model.View, viewRow]{
+		s:       s,
+		kind:    "view",
+		sorts:   withSorts(sortColumns{"title": "name", "position": "position"}),
+		key:     func(v *model.View) (*int64, *int64) { return &v.ID, &v.ProjectID },
+		toRow:   func(v model.View) viewRow { return viewRow(v) },
+		fromRow: func(r viewRow) model.View { return model.View(r) },
+	}
+}
 
 func newTemplates(s *Store) scoped[model.Template, templateRow] {
 	return scoped[model.Template, templateRow]{

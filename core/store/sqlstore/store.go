@@ -199,8 +199,20 @@ func (s *Store) Tasks() store.Tasks { return tasks{s} }
 // Output returns the task output store.
 func (s *Store) Output() store.Output { return output{s} }
 
+// EnvironmentSecrets returns the environments' secrets.
+func (s *Store) EnvironmentSecrets() store.EnvironmentSecrets { return envSecrets{s} }
+
+// Views returns the project views.
+func (s *Store) Views() store.ProjectScoped[model.View] { return newViews(s) }
+
 // Events returns the event log.
 func (s *Store) Events() store.Events { return events{s} }
+
+// Schedules returns the schedule store.
+func (s *Store) Schedules() store.Schedules { return schedules{s} }
+
+// Integrations returns the integration store.
+func (s *Store) Integrations() store.Integrations { return newIntegrations(s) }
 
 // dbTime is t as stored: UTC, truncated to the microsecond.
 func dbTime(t time.Time) time.Time {

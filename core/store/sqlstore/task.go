@@ -33,6 +33,7 @@ type taskRow struct {
 	Params      string     `gorm:"column:params"`
 	CommitHash  string     `gorm:"column:commit_hash"`
 	Version     string     `gorm:"column:version"`
+	BuildTaskID *int64     `gorm:"column:build_task_id"`
 	Attempt     int        `gorm:"column:attempt"`
 	Owner       string     `gorm:"column:owner"`
 	LeaseUntil  *time.Time `gorm:"column:lease_until"`
@@ -64,6 +65,7 @@ func toTaskRow(t model.Task) taskRow {
 		Params:      t.Params,
 		CommitHash:  t.CommitHash,
 		Version:     t.Version,
+		BuildTaskID: t.BuildTaskID,
 		Attempt:     t.Attempt,
 		Owner:       t.Owner,
 		LeaseUntil:  dbTimePtr(t.LeaseUntil),
@@ -94,6 +96,7 @@ func (r taskRow) model() model.Task {
 		Params:      r.Params,
 		CommitHash:  r.CommitHash,
 		Version:     r.Version,
+		BuildTaskID: r.BuildTaskID,
 		Attempt:     r.Attempt,
 		Owner:       r.Owner,
 		LeaseUntil:  modelTimePtr(r.LeaseUntil),

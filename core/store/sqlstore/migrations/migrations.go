@@ -34,6 +34,10 @@ func All() []Migration {
 	return []Migration{
 		createTables001,
 		createEvents002,
+		createSchedules003,
+		createIntegrations004,
+		addTemplateBuildsAndViews005,
+		createEnvironmentSecrets006,
 	}
 }
 
