@@ -431,6 +431,9 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 	if strings.TrimSpace(t.Params) != "" {
 		req.TaskParams = json.RawMessage(t.Params)
 	}
+	if err := a.vaultPasswords(ctx, tmpl, req.Secrets); err != nil {
+		return executor.RunRequest{}, nil, "", err
+	}
 	// Every secret value is masked in the output, whoever prints it.
 	for name, v := range req.Secrets {
 		if name != executor.SecretSSHUser && name != executor.SecretBecomeUser {
@@ -452,6 +455,37 @@ func (a *attempt) key(ctx context.Context, id int64) (model.AccessKey, model.Key
 		}
 	}
 	return k, sec, nil
+}
+
+// vaultPasswords puts the template's vault passwords into secrets, under
+// the well-known names. Vault scripts are the executor's business.
+func (a *attempt) vaultPasswords(ctx context.Context, tmpl model.Template, secrets map[string]string) error {
+	if strings.TrimSpace(tmpl.Vaults) == "" {
+		return nil
+	}
+	var vaults []struct {
+		Name       string `json:"name"`
+		Type       string `json:"type"`
+		VaultKeyID *int64 `json:"vault_key_id"`
+	}
+	if err := json.Unmarshal([]byte(tmpl.Vaults), &vaults); err != nil {
+		return fmt.Errorf("vaults of template %q: %w", tmpl.Name, err)
+	}
+	for _, v := range vaults {
+		if v.Type == "script" || v.VaultKeyID == nil {
+			continue
+		}
+		_, sec, err := a.key(ctx, *v.VaultKeyID)
+		if err != nil {
+			return fmt.Errorf("vault key of template %q: %w", tmpl.Name, err)
+		}
+		name := executor.SecretVaultPassword
+		if v.Name != "" && v.Name != "default" {
+			name = executor.SecretVaultPasswordPrefix + v.Name
+		}
+		setSecret(secrets, name, sec.Password)
+	}
+	return nil
 }
 
 // openSecret is a decrypted environment secret.

@@ -324,7 +324,8 @@ func TestRunner_InventoryKeysReachTheExecutorAndAreMasked(t *testing.T) {
 	}
 	sshKey := model.AccessKey{ProjectID: f.project.ID, Name: "ssh", Type: model.KeySSH, Secret: seal(model.KeySecret{Login: "deploy", PrivateKey: "PRIVATE-KEY-MATERIAL"})}
 	become := model.AccessKey{ProjectID: f.project.ID, Name: "become", Type: model.KeyLoginPassword, Secret: seal(model.KeySecret{Login: "root", Password: "become-secret"})}
-	for _, k := range []*model.AccessKey{&sshKey, &become} {
+	vault := model.AccessKey{ProjectID: f.project.ID, Name: "vault", Type: model.KeyLoginPassword, Secret: seal(model.KeySecret{Password: "vault-secret"})}
+	for _, k := range []*model.AccessKey{&sshKey, &become, &vault} {
 		if err := st.Keys().Create(ctx, k); err != nil {
 			t.Fatal(err)
 		}
@@ -335,6 +336,7 @@ func TestRunner_InventoryKeysReachTheExecutorAndAreMasked(t *testing.T) {
 	}
 	f.template.InventoryID = &inv.ID
 	f.template.Limit = "web"
+	f.template.Vaults = fmt.Sprintf(`[{"name":"prod","type":"password","vault_key_id":%d},{"name":"s","type":"script","script":"v.sh"}]`, vault.ID)
 	if err := st.Templates().Update(ctx, f.template); err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +345,8 @@ func TestRunner_InventoryKeysReachTheExecutorAndAreMasked(t *testing.T) {
 		t.Fatalf("task = %s %s", fin.Status, fin.Message)
 	}
 	want := map[string]string{executor.SecretSSHUser: "deploy", executor.SecretSSHPrivateKey: "PRIVATE-KEY-MATERIAL",
-		executor.SecretBecomeUser: "root", executor.SecretBecomePassword: "become-secret"}
+		executor.SecretBecomeUser: "root", executor.SecretBecomePassword: "become-secret",
+		executor.SecretVaultPasswordPrefix + "prod": "vault-secret"}
 	for k, v := range want {
 		if got.Secrets[k] != v {
 			t.Errorf("secret %s = %q, want %q", k, got.Secrets[k], v)

@@ -124,6 +124,10 @@ const (
 	// SecretBecomeUser and SecretBecomePassword come from the inventory's become key.
 	SecretBecomeUser     = "become_user"
 	SecretBecomePassword = "become_password"
+	// SecretVaultPassword is the password of the default vault;
+	// SecretVaultPasswordPrefix+"<id>" is the password of vault id <id>.
+	SecretVaultPassword       = "vault_password"
+	SecretVaultPasswordPrefix = "vault_password:"
 )
 
 // Stream says where a line came from.
