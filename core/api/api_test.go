@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"golang.org/x/crypto/bcrypt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -48,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Deps{Store: st, Runner: idleRunner{}, Apps: bashOnly{}, Sealer: box})
+	svc := service.New(service.Deps{Store: st, Runner: idleRunner{}, Apps: bashOnly{}, Sealer: box, PasswordCost: bcrypt.MinCost})
 	ctx := context.Background()
 	if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
 		t.Fatal(err)

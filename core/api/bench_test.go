@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"golang.org/x/crypto/bcrypt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,7 +33,7 @@ func BenchmarkAPI_ListTasks(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			svc := service.New(service.Deps{Store: st, Runner: idleRunner{}, Apps: bashOnly{}, Sealer: box})
+			svc := service.New(service.Deps{Store: st, Runner: idleRunner{}, Apps: bashOnly{}, Sealer: box, PasswordCost: bcrypt.MinCost})
 			ctx := context.Background()
 			if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
 				b.Fatal(err)

@@ -18,15 +18,21 @@ import (
 // MinPasswordLength is the shortest password accepted.
 const MinPasswordLength = 8
 
-// HashPassword returns a bcrypt hash of a password.
+// HashPassword returns a bcrypt hash of a password at the default cost.
 func HashPassword(password string) (string, error) {
+	return HashPasswordCost(password, bcrypt.DefaultCost)
+}
+
+// HashPasswordCost returns a bcrypt hash of a password at a given cost
+// (bcrypt.MinCost to bcrypt.MaxCost).
+func HashPasswordCost(password string, cost int) (string, error) {
 	if len(password) < MinPasswordLength {
 		return "", model.Invalidf("password must be at least %d characters", MinPasswordLength)
 	}
 	if len(password) > 72 {
 		return "", model.Invalidf("password must be at most 72 bytes")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}

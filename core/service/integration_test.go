@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"golang.org/x/crypto/bcrypt"
 	"testing"
 
 	"github.com/signalbox/signalbox/core/model"
@@ -18,7 +19,7 @@ func TestServices_IntegrationSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Deps{Store: st, Sealer: box})
+	svc := service.New(service.Deps{Store: st, Sealer: box, PasswordCost: bcrypt.MinCost})
 	ctx := context.Background()
 	a := service.SystemActor
 	p, err := svc.CreateProject(ctx, a, model.Project{Name: "p"})

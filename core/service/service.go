@@ -56,6 +56,8 @@ type Services struct {
 	apps   Apps
 	sealer Sealer
 	log    hclog.Logger
+	// passwordCost is the bcrypt cost of new password hashes.
+	passwordCost int
 	// schemas caches the compiled parameter schemas of the apps.
 	schemas schemas
 	// scheduleNotifier hears of changed schedules (SetScheduleNotifier).
@@ -69,6 +71,9 @@ type Deps struct {
 	Apps   Apps
 	Sealer Sealer
 	Log    hclog.Logger
+	// PasswordCost is the bcrypt cost of new password hashes; 0 means
+	// bcrypt's default. Tests lower it.
+	PasswordCost int
 }
 
 // New returns the services.
@@ -76,7 +81,11 @@ func New(d Deps) *Services {
 	if d.Log == nil {
 		d.Log = hclog.NewNullLogger()
 	}
-	return &Services{store: d.Store, runner: d.Runner, apps: d.Apps, sealer: d.Sealer, log: d.Log.Named("service")}
+	if d.PasswordCost == 0 {
+		d.PasswordCost = bcryptDefaultCost
+	}
+	return &Services{store: d.Store, runner: d.Runner, apps: d.Apps, sealer: d.Sealer, log: d.Log.Named("service"),
+		passwordCost: d.PasswordCost}
 }
 
 // access checks that the actor may act on a project with the given
@@ -115,3 +124,7 @@ type ListOptions = store.ListOptions
 
 // TaskFilter selects tasks for a listing.
 type TaskFilter = store.TaskFilter
+
+// bcryptDefaultCost is bcrypt's default cost, kept here so the service
+// package needs no crypto import.
+const bcryptDefaultCost = 10

@@ -51,7 +51,7 @@ func (s *Services) CreateUser(ctx context.Context, a Actor, n NewUser) (model.Us
 	if err := n.validate(); err != nil {
 		return model.User{}, err
 	}
-	hash, err := auth.HashPassword(n.Password)
+	hash, err := auth.HashPasswordCost(n.Password, s.passwordCost)
 	if err != nil {
 		return model.User{}, err
 	}
@@ -89,7 +89,7 @@ func (s *Services) SetPassword(ctx context.Context, a Actor, userID int64, passw
 	if !a.User.Admin && a.User.ID != userID {
 		return model.Forbiddenf("you may change only your own password")
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := auth.HashPasswordCost(password, s.passwordCost)
 	if err != nil {
 		return err
 	}
