@@ -32,10 +32,13 @@ type attempt struct {
 	stopping bool
 	reason   string // why the task was stopped, when not by a user
 	pgids    map[int]bool
+	// ran is closed when the executor's Run has returned, or was never called.
+	ran chan struct{}
 }
 
 func (r *Runner) start(t model.Task) {
-	a := &attempt{r: r, task: t, log: r.log.With("task_id", t.ID, "attempt", t.Attempt), pgids: map[int]bool{}}
+	a := &attempt{r: r, task: t, log: r.log.With("task_id", t.ID, "attempt", t.Attempt), pgids: map[int]bool{},
+		ran: make(chan struct{})}
 	r.mu.Lock()
 	r.running[t.ID] = a
 	r.mu.Unlock()
@@ -74,13 +77,43 @@ func (a *attempt) stop(ctx context.Context, force bool, reason string) error {
 		}
 		return nil
 	}
-	if _, err := ex.Stop(ctx, a.task.ID, force); err != nil {
+	found, err := ex.Stop(ctx, a.task.ID, force)
+	if err != nil {
 		if force && cancel != nil {
 			cancel()
 		}
 		return fmt.Errorf("stop task %d: %w", a.task.ID, err)
 	}
+	if !found {
+		// The run was handed to the plugin but has not registered there
+		// yet: keep asking until it has, or until it is over.
+		go a.stopWhenRegistered(ex, force, cancel)
+	}
 	return nil
+}
+
+// stopWhenRegistered repeats a stop the plugin did not find yet.
+func (a *attempt) stopWhenRegistered(ex Executor, force bool, cancel context.CancelFunc) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.NewTimer(a.r.cfg.StopGracePeriod + 5*time.Second)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-a.ran:
+			return
+		case <-deadline.C:
+			// The plugin never saw the run: abandon it.
+			if cancel != nil {
+				cancel()
+			}
+			return
+		case <-tick.C:
+			if found, err := ex.Stop(context.Background(), a.task.ID, force); err != nil || found {
+				return
+			}
+		}
+	}
 }
 
 func (a *attempt) isStopping() (bool, string) {
@@ -212,6 +245,7 @@ func (a *attempt) killGroups() {
 
 // execute prepares the workspace and runs the task in its executor.
 func (a *attempt) execute(ctx context.Context, out *sink) (executor.Result, error) {
+	defer close(a.ran)
 	prepCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.mu.Lock()
