@@ -27,11 +27,15 @@ func (a *API) ping(c *gin.Context) {
 func (a *API) info(c *gin.Context) (int, any, error) {
 	apps := a.svc.ListApps(c.Request.Context())
 	ids := make([]string, 0, len(apps))
+	ansible := ""
 	for _, app := range apps {
 		ids = append(ids, app.ID)
+		if app.ID == "ansible" {
+			ansible = app.Version
+		}
 	}
 	return http.StatusOK, gin.H{
-		"version": a.cfg.Version, "ansible": "", "auth_methods": gin.H{"password": true, "totp": false, "oidc": false, "ldap": false},
+		"version": a.cfg.Version, "ansible": ansible, "auth_methods": gin.H{"password": true, "totp": false, "oidc": false, "ldap": false},
 		"apps": ids, "features": gin.H{"plugins": true, "websocket": true},
 	}, nil
 }

@@ -468,6 +468,9 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 	if err := a.vaultPasswords(ctx, tmpl, req.Secrets); err != nil {
 		return executor.RunRequest{}, nil, "", err
 	}
+	if req.TemplateParams, err = withVaultScripts(tmpl, req.TemplateParams); err != nil {
+		return executor.RunRequest{}, nil, "", err
+	}
 	// Every secret value is masked in the output, whoever prints it.
 	for name, v := range req.Secrets {
 		if name != executor.SecretSSHUser && name != executor.SecretBecomeUser {
@@ -520,6 +523,42 @@ func (a *attempt) vaultPasswords(ctx context.Context, tmpl model.Template, secre
 		setSecret(secrets, name, sec.Password)
 	}
 	return nil
+}
+
+// withVaultScripts adds the template's script vaults to its parameters as
+// vault_password_scripts: [{"id", "path"}], where vault-aware executors
+// (Ansible) read them.
+func withVaultScripts(tmpl model.Template, params json.RawMessage) (json.RawMessage, error) {
+	if strings.TrimSpace(tmpl.Vaults) == "" {
+		return params, nil
+	}
+	var vaults []struct {
+		Name, Type, Script string
+	}
+	if err := json.Unmarshal([]byte(tmpl.Vaults), &vaults); err != nil {
+		return nil, fmt.Errorf("vaults of template %q: %w", tmpl.Name, err)
+	}
+	type script struct {
+		ID   string `json:"id,omitempty"`
+		Path string `json:"path"`
+	}
+	var scripts []script
+	for _, v := range vaults {
+		if v.Type == "script" && v.Script != "" {
+			scripts = append(scripts, script{ID: v.Name, Path: v.Script})
+		}
+	}
+	if len(scripts) == 0 {
+		return params, nil
+	}
+	m := map[string]any{}
+	if len(params) > 0 {
+		if err := json.Unmarshal(params, &m); err != nil {
+			return nil, fmt.Errorf("task_params of template %q: %w", tmpl.Name, err)
+		}
+	}
+	m["vault_password_scripts"] = scripts
+	return json.Marshal(m)
 }
 
 // openSecret is a decrypted environment secret.

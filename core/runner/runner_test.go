@@ -352,6 +352,9 @@ func TestRunner_InventoryKeysReachTheExecutorAndAreMasked(t *testing.T) {
 			t.Errorf("secret %s = %q, want %q", k, got.Secrets[k], v)
 		}
 	}
+	if string(got.TemplateParams) != `{"vault_password_scripts":[{"id":"s","path":"v.sh"}]}` {
+		t.Errorf("template params = %s", got.TemplateParams)
+	}
 	if got.Limit != "web" || got.InventoryFile == "" {
 		t.Errorf("limit %q, inventory file %q", got.Limit, got.InventoryFile)
 	}
