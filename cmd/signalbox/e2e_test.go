@@ -40,8 +40,9 @@ func binaries(t *testing.T) (server, pluginDir string) {
 			return
 		}
 		for pkg, out := range map[string]string{
-			"github.com/signalbox/signalbox/cmd/signalbox": filepath.Join(buildDir, "signalbox"),
-			"github.com/signalbox/signalbox/plugins/shell": filepath.Join(buildDir, "plugins", "signalbox-plugin-shell"),
+			"github.com/signalbox/signalbox/cmd/signalbox":   filepath.Join(buildDir, "signalbox"),
+			"github.com/signalbox/signalbox/plugins/shell":   filepath.Join(buildDir, "plugins", "signalbox-plugin-shell"),
+			"github.com/signalbox/signalbox/plugins/ansible": filepath.Join(buildDir, "plugins", "signalbox-plugin-ansible"),
 		} {
 			cmd := exec.Command("go", "build", "-o", out, pkg)
 			if b, err := cmd.CombinedOutput(); err != nil {
@@ -639,5 +640,50 @@ func TestE2E_CommandLine(t *testing.T) {
 	run(false, "user", "delete", "--login", "carol") // the last admin stays
 	if out := run(false, "user", "delete", "--login", "nobody"); !strings.Contains(out, "not found") {
 		t.Errorf("deleting an unknown user: %q", out)
+	}
+}
+
+func TestE2E_AnsiblePlaybookWithMaskedSecret(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	s.login()
+	repo := t.TempDir()
+	playbook := `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: say hello
+      debug:
+        msg: "hello {{ who }}, the token is {{ api_token }}"
+`
+	if err := os.WriteFile(filepath.Join(repo, "site.yml"), []byte(playbook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var p, r, inv, env, tm idObj
+	s.call("POST", "/api/projects", map[string]any{"name": "ansible"}, 201, &p)
+	pp := fmt.Sprintf("/api/project/%d", p.ID)
+	s.call("POST", pp+"/repositories", map[string]any{"name": "playbooks", "git_url": repo}, 201, &r)
+	s.call("POST", pp+"/inventory", map[string]any{"name": "local", "type": "static",
+		"inventory": "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3"}, 201, &inv)
+	s.call("POST", pp+"/environment", map[string]any{"name": "prod", "json": `{"who":"world"}`,
+		"secrets": []map[string]any{{"name": "api_token", "type": "var", "secret": "s3cr3t-t0ken", "operation": "create"}}}, 201, &env)
+	s.call("POST", pp+"/templates", map[string]any{"name": "hello", "app": "ansible", "playbook": "site.yml",
+		"repository_id": r.ID, "inventory_id": inv.ID, "environment_id": env.ID}, 201, &tm)
+	tk := s.startTask(p.ID, tm.ID)
+	done := s.waitTask(p.ID, tk.ID, final)
+	out := text(s.output(p.ID, tk.ID))
+	if done.Status != "success" {
+		t.Fatalf("ansible task = %+v:\n%s", done, out)
+	}
+	if !strings.Contains(out, "hello world, the token is ********") {
+		t.Errorf("output does not show the masked secret:\n%s", out)
+	}
+	if strings.Contains(out, "s3cr3t-t0ken") {
+		t.Errorf("the secret leaked into the output:\n%s", out)
+	}
+	var got struct {
+		Summary json.RawMessage `json:"summary"`
+	}
+	s.call("GET", fmt.Sprintf("%s/tasks/%d", pp, tk.ID), nil, 200, &got)
+	if !strings.Contains(string(got.Summary), `"localhost"`) {
+		t.Errorf("task summary = %s, want the recap of localhost", got.Summary)
 	}
 }
