@@ -548,3 +548,22 @@ func TestAPI_EnvironmentSecrets(t *testing.T) {
 	}
 	admin.do("DELETE", ep, "", 204, nil)
 }
+
+func TestAPI_UserOptions(t *testing.T) {
+	e := newEnv(t)
+	bob := e.as("bob", "bob-password")
+	admin := e.as("admin", "admin-password")
+	bob.do("POST", "/api/user/options", `{"theme":"dark","tabs":[1,2],"gone":true}`, 204, nil)
+	bob.do("POST", "/api/user/options", `{"gone":null}`, 204, nil)
+	bob.do("POST", "/api/user/options", `[1]`, 400, nil)
+	var got map[string]any
+	bob.do("GET", "/api/user/options", "", 200, &got)
+	if got["theme"] != "dark" || len(got["tabs"].([]any)) != 2 || got["gone"] != nil || len(got) != 2 {
+		t.Errorf("options = %v", got)
+	}
+	var other map[string]any
+	admin.do("GET", "/api/user/options", "", 200, &other)
+	if len(other) != 0 {
+		t.Errorf("another user sees options %v", other)
+	}
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -113,4 +114,17 @@ func (a *API) updateUser(c *gin.Context) (int, any, error) {
 	}
 	return http.StatusNoContent, nil, a.svc.UpdateUser(c.Request.Context(), actor(c), id,
 		service.UserChange{Username: in.Username, Name: in.Name, Email: in.Email, Admin: in.Admin, Alert: in.Alert})
+}
+
+func (a *API) userOptions(c *gin.Context) (int, any, error) {
+	opts, err := a.svc.UserOptions(c.Request.Context(), actor(c))
+	return http.StatusOK, opts, err
+}
+
+func (a *API) setUserOptions(c *gin.Context) (int, any, error) {
+	var in map[string]json.RawMessage
+	if err := bind(c, &in); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.svc.SetUserOptions(c.Request.Context(), actor(c), in)
 }

@@ -147,7 +147,9 @@ func routeTable() map[string]route {
 		"DELETE /api/users/:user_id": {"DELETE", func(f *permFixture) string {
 			return fmt.Sprintf("/api/users/%d", f.freshUser())
 		}, "", adminOnly, nil, 0},
-		"POST /api/user/tokens": {"POST", static("/api/user/tokens"), "", anyUser, nil, 0},
+		"GET /api/user/options":  {"GET", static("/api/user/options"), "", anyUser, nil, 0},
+		"POST /api/user/options": {"POST", static("/api/user/options"), `{"theme":"dark"}`, anyUser, nil, 0},
+		"POST /api/user/tokens":  {"POST", static("/api/user/tokens"), "", anyUser, nil, 0},
 		// Someone else's token is not found, which still proves the caller got past authentication.
 		"DELETE /api/user/tokens/:token_id": {"DELETE", static("/api/user/tokens/0123456789abcdef"), "", anyUser, nil, http.StatusNotFound},
 		"DELETE /api/project/:id": {"DELETE", func(f *permFixture) string {

@@ -27,6 +27,8 @@ func (a *API) routes(e *gin.Engine) {
 	api.GET("/apps", a.h(a.apps))
 	api.GET("/user", a.h(a.currentUser))
 	api.GET("/user/", a.h(a.currentUser))
+	api.GET("/user/options", a.h(a.userOptions))
+	api.POST("/user/options", a.h(a.setUserOptions))
 	api.GET("/user/tokens", a.h(a.listTokens))
 	api.POST("/user/tokens", a.h(a.createToken))
 	api.DELETE("/user/tokens/:token_id", a.h(a.expireToken))

@@ -30,6 +30,7 @@ type Store interface {
 	Templates() ProjectScoped[model.Template]
 	Views() ProjectScoped[model.View]
 	EnvironmentSecrets() EnvironmentSecrets
+	UserOptions() UserOptions
 	Tasks() Tasks
 	Schedules() Schedules
 	Output() Output

@@ -199,6 +199,9 @@ func (s *Store) Tasks() store.Tasks { return tasks{s} }
 // Output returns the task output store.
 func (s *Store) Output() store.Output { return output{s} }
 
+// UserOptions returns the users' preferences.
+func (s *Store) UserOptions() store.UserOptions { return userOptions{s} }
+
 // EnvironmentSecrets returns the environments' secrets.
 func (s *Store) EnvironmentSecrets() store.EnvironmentSecrets { return envSecrets{s} }
 

@@ -156,7 +156,7 @@ func (us users) SetPassword(ctx context.Context, id int64, hash string) error {
 func (us users) Delete(ctx context.Context, id int64) error {
 	return us.s.WithTx(ctx, func(ctx context.Context) error {
 		db := us.s.db(ctx)
-		for _, row := range []any{&memberRow{}, &sessionRow{}, &apiTokenRow{}} {
+		for _, row := range []any{&memberRow{}, &sessionRow{}, &apiTokenRow{}, &userOptionRow{}} {
 			if err := db.Where("user_id = ?", id).Delete(row).Error; err != nil {
 				return fmt.Errorf("delete user %d: %w", id, err)
 			}

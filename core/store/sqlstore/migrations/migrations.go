@@ -38,6 +38,7 @@ func All() []Migration {
 		createIntegrations004,
 		addTemplateBuildsAndViews005,
 		createEnvironmentSecrets006,
+		createUserOptions007,
 	}
 }
 
