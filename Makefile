@@ -1,7 +1,7 @@
 # Signalbox — run `make help` for the targets.
 GO        ?= go
 BIN       := bin
-PLUGINS   := shell ansible
+PLUGINS   := shell ansible terraform
 PLUGIN_BINS := $(PLUGINS:%=$(BIN)/plugins/signalbox-plugin-%)
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/signalbox/signalbox/core/app.Version=$(VERSION)
@@ -29,7 +29,13 @@ vet: ## go vet both modules
 	$(GO) vet ./...
 	cd sdk && $(GO) vet ./...
 
-test: vet ## run every test (needs PostgreSQL and MariaDB on 127.0.0.1; see .ci/run)
+# Terraform 1.5.7 (the last MPL release) for the terraform plugin's tests,
+# built from the Go module proxy once into the git-ignored .cache/bin.
+TERRAFORM := $(GOBIN_DIR)/terraform
+$(TERRAFORM):
+	GOBIN=$(GOBIN_DIR) $(GO) install github.com/hashicorp/terraform@v1.5.7
+
+test: vet $(TERRAFORM) ## run every test (needs PostgreSQL and MariaDB on 127.0.0.1; see .ci/run)
 	cd sdk && $(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 

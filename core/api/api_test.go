@@ -24,8 +24,9 @@ import (
 
 type idleRunner struct{}
 
-func (idleRunner) Wake()                                           {}
-func (idleRunner) Stop(context.Context, int64, bool) (bool, error) { return false, nil }
+func (idleRunner) Wake()                                             {}
+func (idleRunner) Stop(context.Context, int64, bool) (bool, error)   { return false, nil }
+func (idleRunner) Decide(context.Context, int64, bool) (bool, error) { return false, nil }
 
 type bashOnly struct{}
 

@@ -467,6 +467,21 @@ func (a *API) stopTask(c *gin.Context) (int, any, error) {
 	return http.StatusNoContent, nil, a.svc.StopTask(c.Request.Context(), actor(c), pid, id, in.Force)
 }
 
+// confirmTask confirms a task waiting for confirmation (a Terraform plan):
+// it runs on. 409 when the task does not wait for confirmation.
+func (a *API) confirmTask(c *gin.Context) (int, any, error) { return a.decideTask(c, true) }
+
+// rejectTask rejects a task waiting for confirmation: it ends as rejected.
+func (a *API) rejectTask(c *gin.Context) (int, any, error) { return a.decideTask(c, false) }
+
+func (a *API) decideTask(c *gin.Context, approved bool) (int, any, error) {
+	pid, id, err := projectAndID(c, "task_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, a.svc.DecideTask(c.Request.Context(), actor(c), pid, id, approved)
+}
+
 // taskOutput returns output lines in order. ?offset=N skips the first N
 // lines (lines are numbered from 1, so offset is the last seq already
 // read) and ?limit=M caps the page; without them the whole log is returned.

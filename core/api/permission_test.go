@@ -174,11 +174,13 @@ func routeTable() map[string]route {
 		"GET /api/events/last":                                {"GET", static("/api/events/last"), "", anyUser, nil, 0},
 		"GET /api/projects":                                   {"GET", static("/api/projects"), "", anyUser, nil, 0},
 		"POST /api/projects":                                  {"POST", static("/api/projects"), `{"name":"x"}`, anyUser, nil, 0},
+		"POST /api/projects/restore":                          {"POST", static("/api/projects/restore"), `{"meta":{"name":"restored"}}`, anyUser, nil, 0},
 		"GET /api/users":                                      {"GET", static("/api/users"), "", adminOnly, nil, 0},
 		"POST /api/users":                                     {"POST", static("/api/users"), `{"username":"u%d","email":"u%d@x.org","password":"long-enough"}`, adminOnly, nil, 0},
 		"GET /api/project/:id":                                {"GET", inProject(""), "", readProject, nil, 0},
 		"PUT /api/project/:id":                                {"PUT", inProject(""), `{"name":"renamed"}`, updateProj, nil, 0},
 		"GET /api/project/:id/role":                           {"GET", inProject("/role"), "", readProject, nil, 0},
+		"GET /api/project/:id/backup":                         {"GET", inProject("/backup"), "", manageRes, nil, 0},
 		"GET /api/project/:id/events":                         {"GET", inProject("/events"), "", readProject, nil, 0},
 		"GET /api/project/:id/users":                          {"GET", inProject("/users"), "", readProject, nil, 0},
 		"GET /api/project/:id/keys":                           {"GET", inProject("/keys"), "", readProject, nil, 0},
@@ -219,6 +221,13 @@ func routeTable() map[string]route {
 		"POST /api/project/:id/tasks/:task_id/stop": {"POST", func(f *permFixture) string {
 			return fmt.Sprintf("%s/tasks/%d/stop", f.pp(), f.finishedTask())
 		}, "", runTasks, nil, 0},
+		// A finished task waits for nothing: 409 once the permission passed.
+		"POST /api/project/:id/tasks/:task_id/confirm": {"POST", func(f *permFixture) string {
+			return fmt.Sprintf("%s/tasks/%d/confirm", f.pp(), f.finishedTask())
+		}, "", runTasks, nil, http.StatusConflict},
+		"POST /api/project/:id/tasks/:task_id/reject": {"POST", func(f *permFixture) string {
+			return fmt.Sprintf("%s/tasks/%d/reject", f.pp(), f.finishedTask())
+		}, "", runTasks, nil, http.StatusConflict},
 		"DELETE /api/project/:id/tasks/:task_id": {"DELETE", func(f *permFixture) string {
 			return fmt.Sprintf("%s/tasks/%d", f.pp(), f.finishedTask())
 		}, "", manageRes, nil, 0},

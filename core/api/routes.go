@@ -46,6 +46,7 @@ func (a *API) routes(e *gin.Engine) {
 	api.GET("/events/last", a.h(a.lastEvents))
 	api.GET("/projects", a.h(a.listProjects))
 	api.POST("/projects", a.h(a.createProject))
+	api.POST("/projects/restore", a.h(a.restoreProject))
 
 	p := api.Group("/project/:project_id")
 	for _, path := range []string{"", "/"} {
@@ -54,6 +55,7 @@ func (a *API) routes(e *gin.Engine) {
 		p.DELETE(path, a.h(a.deleteProject))
 	}
 	p.GET("/role", a.h(a.projectRole))
+	p.GET("/backup", a.h(a.backupProject))
 	p.GET("/users", a.h(a.listMembers))
 	p.POST("/users", a.h(a.addMember))
 	p.PUT("/users/:user_id", a.h(a.updateMember))
@@ -92,6 +94,8 @@ func (a *API) routes(e *gin.Engine) {
 	p.GET("/tasks/:task_id/output", a.h(a.taskOutput))
 	p.GET("/tasks/:task_id/raw_output", a.rawOutput)
 	p.POST("/tasks/:task_id/stop", a.h(a.stopTask))
+	p.POST("/tasks/:task_id/confirm", a.h(a.confirmTask))
+	p.POST("/tasks/:task_id/reject", a.h(a.rejectTask))
 
 	a.crud(p, "/integrations", "integration_id", a.integrationRoutes())
 	a.crud(p, "/integrations/:integration_id/matchers", "matcher_id", a.integrationMatcherRoutes("matcher_id"))

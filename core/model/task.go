@@ -6,29 +6,34 @@ import "time"
 type TaskStatus string
 
 // The task statuses. A task goes waiting → starting → running → success or
-// error; a stop request moves an active task to stopping, then stopped.
+// error; a stop request moves an active task to stopping, then stopped. A
+// running task whose executor asks for approval (a Terraform plan) waits in
+// waiting_confirmation until it is confirmed (back to running) or rejected
+// (then it ends rejected).
 const (
-	TaskWaiting  TaskStatus = "waiting"
-	TaskStarting TaskStatus = "starting"
-	TaskRunning  TaskStatus = "running"
-	TaskStopping TaskStatus = "stopping"
-	TaskSuccess  TaskStatus = "success"
-	TaskError    TaskStatus = "error"
-	TaskStopped  TaskStatus = "stopped"
+	TaskWaiting             TaskStatus = "waiting"
+	TaskStarting            TaskStatus = "starting"
+	TaskRunning             TaskStatus = "running"
+	TaskWaitingConfirmation TaskStatus = "waiting_confirmation"
+	TaskStopping            TaskStatus = "stopping"
+	TaskSuccess             TaskStatus = "success"
+	TaskError               TaskStatus = "error"
+	TaskStopped             TaskStatus = "stopped"
+	TaskRejected            TaskStatus = "rejected"
 )
 
 // Final reports whether a task in this status is over.
 func (s TaskStatus) Final() bool {
-	return s == TaskSuccess || s == TaskError || s == TaskStopped
+	return s == TaskSuccess || s == TaskError || s == TaskStopped || s == TaskRejected
 }
 
 // Active reports whether a task in this status is held by a runner.
 func (s TaskStatus) Active() bool {
-	return s == TaskStarting || s == TaskRunning || s == TaskStopping
+	return s == TaskStarting || s == TaskRunning || s == TaskWaitingConfirmation || s == TaskStopping
 }
 
 // ActiveStatuses are the statuses of tasks held by a runner.
-var ActiveStatuses = []TaskStatus{TaskStarting, TaskRunning, TaskStopping}
+var ActiveStatuses = []TaskStatus{TaskStarting, TaskRunning, TaskWaitingConfirmation, TaskStopping}
 
 // Task is one requested run of a template. Each time a runner takes it, that
 // is an attempt: Attempt counts them and fences reports from stale owners.

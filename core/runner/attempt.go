@@ -31,6 +31,7 @@ type attempt struct {
 	cancel   context.CancelFunc // cancels preparation and, on force, the run
 	stopping bool
 	reason   string // why the task was stopped, when not by a user
+	rejected bool   // someone rejected what the task waited for
 	pgids    map[int]bool
 	// ran is closed when the executor's Run has returned, or was never called.
 	ran chan struct{}
@@ -68,7 +69,8 @@ func (a *attempt) stop(ctx context.Context, force bool, reason string) error {
 	ex, cancel := a.exec, a.cancel
 	a.mu.Unlock()
 	if first {
-		a.transition(ctx, store.Transition{From: []model.TaskStatus{model.TaskStarting, model.TaskRunning}, To: model.TaskStopping})
+		a.transition(ctx, store.Transition{From: []model.TaskStatus{model.TaskStarting, model.TaskRunning, model.TaskWaitingConfirmation},
+			To: model.TaskStopping})
 	}
 	if ex == nil {
 		// Still preparing: abandon the preparation.
@@ -116,6 +118,55 @@ func (a *attempt) stopWhenRegistered(ex Executor, force bool, cancel context.Can
 	}
 }
 
+// awaitApproval records that the executor waits for approval of summary:
+// the task shows the summary and waits in waiting_confirmation.
+func (a *attempt) awaitApproval(ctx context.Context, summary string) {
+	if a.transition(ctx, store.Transition{From: []model.TaskStatus{model.TaskRunning}, To: model.TaskWaitingConfirmation,
+		Summary: &summary}) {
+		a.log.Info("task waits for confirmation")
+	}
+}
+
+// decide confirms or rejects what the attempt waits for: a confirmed task
+// runs on; a rejected one ends as rejected once its executor has returned.
+func (a *attempt) decide(ctx context.Context, approved bool) error {
+	a.mu.Lock()
+	ex, stopping := a.exec, a.stopping
+	a.mu.Unlock()
+	d, ok := ex.(executor.Decider)
+	if !ok || stopping {
+		return model.Conflictf("task %d is not waiting for confirmation", a.task.ID)
+	}
+	to := model.TaskRunning
+	if !approved {
+		to = model.TaskStopping
+	}
+	// Move first, fenced: of two decisions only one goes through, and the
+	// executor may ask again as soon as it has the answer.
+	if !a.transition(ctx, store.Transition{From: []model.TaskStatus{model.TaskWaitingConfirmation}, To: to}) {
+		return model.Conflictf("task %d is not waiting for confirmation", a.task.ID)
+	}
+	if !approved {
+		a.mu.Lock()
+		a.rejected = true
+		a.mu.Unlock()
+	}
+	found, err := d.Decide(ctx, a.task.ID, approved)
+	if err != nil {
+		return fmt.Errorf("decide task %d: %w", a.task.ID, err)
+	}
+	if !found {
+		return model.Conflictf("task %d: its executor was not waiting for a decision", a.task.ID)
+	}
+	return nil
+}
+
+func (a *attempt) isRejected() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.rejected
+}
+
 func (a *attempt) isStopping() (bool, string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -161,6 +212,11 @@ func (a *attempt) run() {
 		status, msg = model.TaskError, reason
 	case stopping || res.Stopped:
 		status, msg = model.TaskStopped, "stopped"
+	case a.isRejected():
+		status, msg = model.TaskRejected, res.Error
+		if msg == "" {
+			msg = "rejected"
+		}
 	case res.Failed():
 		status, msg = model.TaskError, res.Error
 		if msg == "" {

@@ -309,6 +309,18 @@ func (r *Runner) Stop(ctx context.Context, taskID int64, force bool) (found bool
 	return true, a.stop(ctx, force, "")
 }
 
+// Decide confirms or rejects a task of this runner that waits for
+// confirmation. found is false when the task does not run here.
+func (r *Runner) Decide(ctx context.Context, taskID int64, approved bool) (found bool, err error) {
+	r.mu.Lock()
+	a, ok := r.running[taskID]
+	r.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	return true, a.decide(ctx, approved)
+}
+
 // Shutdown stops every running task and waits for them to end, or for ctx.
 func (r *Runner) Shutdown(ctx context.Context) {
 	r.mu.Lock()

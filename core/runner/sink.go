@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -28,7 +29,10 @@ type sink struct {
 	redact  *secretbox.Redactor
 }
 
-var _ executor.Output = (*sink)(nil)
+var (
+	_ executor.Output          = (*sink)(nil)
+	_ executor.ApprovalHandler = (*sink)(nil)
+)
 
 // queueBatches bounds the memory held by a task's pending output.
 const queueBatches = 64
@@ -95,6 +99,14 @@ func (s *sink) ProcessStarted(_, pgid int) error {
 // Status accepts status reports; "running" is set by the runner itself.
 func (s *sink) Status(status, message string) error {
 	s.a.log.Debug("executor status", "status", status, "message", message)
+	return nil
+}
+
+// ApprovalRequested stores the summary of what the executor asks to
+// approve and moves the task to waiting_confirmation. The attempt's lease is
+// renewed meanwhile, like any running attempt's.
+func (s *sink) ApprovalRequested(summary json.RawMessage) error {
+	s.a.awaitApproval(context.Background(), string(summary))
 	return nil
 }
 

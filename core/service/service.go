@@ -28,6 +28,9 @@ type Runner interface {
 	Wake()
 	// Stop stops a task running here; found is false if it does not run here.
 	Stop(ctx context.Context, taskID int64, force bool) (found bool, err error)
+	// Decide confirms or rejects a task running here that waits for
+	// confirmation; found is false if it does not run here.
+	Decide(ctx context.Context, taskID int64, approved bool) (found bool, err error)
 }
 
 // Apps lists the app types the executor plugins serve.

@@ -226,6 +226,35 @@ func (s *Services) StopTask(ctx context.Context, a Actor, projectID, id int64, f
 	return nil
 }
 
+// DecideTask confirms (approved) or rejects a task waiting for
+// confirmation, such as a Terraform plan: a confirmed task runs on, a
+// rejected one ends as rejected. A task in any other status is a conflict.
+func (s *Services) DecideTask(ctx context.Context, a Actor, projectID, id int64, approved bool) error {
+	if _, err := s.access(ctx, a, projectID, auth.PermRunTasks); err != nil {
+		return err
+	}
+	t, err := s.store.Tasks().Get(ctx, projectID, id)
+	if err != nil {
+		return err
+	}
+	if t.Status != model.TaskWaitingConfirmation {
+		return model.Conflictf("task %d is %s, not waiting for confirmation", id, t.Status)
+	}
+	found, err := s.runner.Decide(ctx, id, approved)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return model.Conflictf("task %d is held by runner %q, which did not take the decision", id, t.Owner)
+	}
+	verb := "confirmed"
+	if !approved {
+		verb = "rejected"
+	}
+	s.event(ctx, a, projectID, "task", id, "%s %s task %d", who(a), verb, id)
+	return nil
+}
+
 // DeleteTask deletes a finished task and its output.
 func (s *Services) DeleteTask(ctx context.Context, a Actor, projectID, id int64) error {
 	if _, err := s.access(ctx, a, projectID, auth.PermManageResources); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/signalbox/signalbox/sdk/executor"
 	"github.com/signalbox/signalbox/sdk/process"
+	"github.com/signalbox/signalbox/sdk/workspace"
 )
 
 // Secret names for Ansible Vault, next to the SDK's well-known names. The
@@ -197,11 +198,11 @@ const agentStartLimit = 10 * time.Second
 // a file's content once: a wrong passphrase makes ssh-add give up rather
 // than ask again.
 func (c *credentials) startAgent(ctx context.Context, s credentialSetup, keyFile, phrase string, out executor.Output) error {
-	agentPath, err := lookPath("ssh-agent", s.path)
+	agentPath, err := workspace.LookPath("ssh-agent", s.path)
 	if err != nil {
 		return errors.New("the SSH key has a passphrase, and ssh-agent is not on PATH")
 	}
-	addPath, err := lookPath("ssh-add", s.path)
+	addPath, err := workspace.LookPath("ssh-add", s.path)
 	if err != nil {
 		return errors.New("the SSH key has a passphrase, and ssh-add is not on PATH")
 	}

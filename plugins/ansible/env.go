@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
-
-	"github.com/signalbox/signalbox/sdk/executor"
 )
 
 // defaultEnv are the variables the plugin sets for Ansible unless the
@@ -21,27 +18,6 @@ var defaultEnv = map[string]string{
 	// An inventory that does not parse fails the task, rather than
 	// running the playbook on no host at all.
 	"ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
-}
-
-// handshakeVars are the variables go-plugin sets for the plugin's
-// handshake; a task's processes do not inherit them.
-var handshakeVars = map[string]bool{
-	executor.Handshake.MagicCookieKey: true,
-	"PLUGIN_CLIENT_CERT":              true,
-	"PLUGIN_MIN_PORT":                 true,
-	"PLUGIN_MAX_PORT":                 true,
-	"PLUGIN_MULTIPLEX_GRPC":           true,
-	"PLUGIN_PROTOCOL_VERSIONS":        true,
-	"PLUGIN_UNIX_SOCKET_DIR":          true,
-	"PLUGIN_UNIX_SOCKET_GROUP":        true,
-}
-
-// pluginEnv is the plugin's own environment without handshakeVars.
-func pluginEnv() []string {
-	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		k, _, _ := strings.Cut(kv, "=")
-		return handshakeVars[k]
-	})
 }
 
 // envList is an environment in KEY=VALUE form that keeps its order: a

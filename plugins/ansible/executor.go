@@ -19,6 +19,7 @@ import (
 
 	"github.com/signalbox/signalbox/sdk/executor"
 	"github.com/signalbox/signalbox/sdk/process"
+	"github.com/signalbox/signalbox/sdk/workspace"
 )
 
 // Version is the Ansible plugin's version.
@@ -48,7 +49,7 @@ type Ansible struct {
 var _ executor.Executor = (*Ansible)(nil)
 
 // New returns an Ansible executor working with the plugin's environment.
-func New() *Ansible { return &Ansible{env: pluginEnv()} }
+func New() *Ansible { return &Ansible{env: workspace.PluginEnviron()} }
 
 // Describe describes the app. The first call runs `ansible-playbook
 // --version` once; later calls return the same answer. Without Ansible the
@@ -75,7 +76,7 @@ func (a *Ansible) Describe(context.Context) (executor.Description, error) {
 func (a *Ansible) detectVersion() string {
 	env := newEnvList(a.env)
 	path, _ := env.get("PATH")
-	bin, err := lookPath("ansible-playbook", path)
+	bin, err := workspace.LookPath("ansible-playbook", path)
 	if err != nil {
 		return ""
 	}
@@ -129,7 +130,7 @@ func (a *Ansible) Run(ctx context.Context, req executor.RunRequest, out executor
 		return failed("%v", err), nil
 	}
 	path, _ := env.get("PATH")
-	ansiblePlaybook, err := lookPath("ansible-playbook", path)
+	ansiblePlaybook, err := workspace.LookPath("ansible-playbook", path)
 	if err != nil {
 		return failed("ansible-playbook not found on PATH: install Ansible (ansible-core 2.12 or later) on the Signalbox server"), nil
 	}
@@ -226,7 +227,7 @@ func parseTask(req executor.RunRequest) (task, error) {
 		return t, err
 	}
 	for _, v := range t.opts.vaultScripts {
-		rel, err := resolveInRepo(req.WorkDir, v.Path, fmt.Sprintf("vault password script %q", v.Path))
+		rel, err := workspace.Resolve(req.WorkDir, v.Path, fmt.Sprintf("vault password script %q", v.Path), workspace.File)
 		if err != nil {
 			return t, err
 		}
@@ -298,7 +299,7 @@ func (t task) installGalaxy(ctx context.Context, env []string, path, tempDir str
 	if len(t.galaxy) == 0 {
 		return executor.Result{}, true
 	}
-	galaxy, err := lookPath("ansible-galaxy", path)
+	galaxy, err := workspace.LookPath("ansible-galaxy", path)
 	if err != nil {
 		return failed("ansible-galaxy not found on PATH, and the repository has requirements to install " +
 			"(set skip_galaxy_install to skip them)"), false
@@ -380,7 +381,7 @@ func closeControlMasters(dir, path string, env []string) {
 	if err != nil || len(entries) == 0 {
 		return
 	}
-	ssh, err := lookPath("ssh", path)
+	ssh, err := workspace.LookPath("ssh", path)
 	if err != nil {
 		return
 	}

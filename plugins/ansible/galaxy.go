@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/signalbox/signalbox/sdk/workspace"
 )
 
 // galaxyStep is one `ansible-galaxy <kind> install -r <file>`.
@@ -38,8 +40,8 @@ func galaxySteps(workDir string) ([]galaxyStep, error) {
 		{filepath.Join("collections", "requirements.yml"), "collection"},
 		{"requirements.yml", ""},
 	} {
-		rel, err := resolveInRepo(workDir, c.file, fmt.Sprintf("requirements file %q", c.file))
-		if errors.Is(err, errNotInRepo) {
+		rel, err := workspace.Resolve(workDir, c.file, fmt.Sprintf("requirements file %q", c.file), workspace.File)
+		if errors.Is(err, workspace.ErrNotFound) {
 			continue
 		}
 		if err != nil {

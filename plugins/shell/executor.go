@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"sync"
 
 	"github.com/signalbox/signalbox/sdk/executor"
 	"github.com/signalbox/signalbox/sdk/process"
+	"github.com/signalbox/signalbox/sdk/workspace"
 )
 
 // Version is the shell plugin's version.
@@ -91,7 +91,7 @@ func (s *Shell) Run(ctx context.Context, req executor.RunRequest, out executor.O
 		defer os.RemoveAll(dir)
 		tempDir = dir
 	}
-	env, err := taskEnv(pluginEnv(), a, req, tempDir)
+	env, err := taskEnv(workspace.PluginEnviron(), a, req, tempDir)
 	if err != nil {
 		return failed("%v", err), nil
 	}
@@ -115,27 +115,6 @@ func (s *Shell) Run(ctx context.Context, req executor.RunRequest, out executor.O
 	default:
 		return executor.Result{ExitCode: code, Error: fmt.Sprintf("exit status %d", code)}, nil
 	}
-}
-
-// handshakeVars are the variables go-plugin sets for the plugin's
-// handshake; a task's processes do not inherit them.
-var handshakeVars = map[string]bool{
-	executor.Handshake.MagicCookieKey: true,
-	"PLUGIN_CLIENT_CERT":              true,
-	"PLUGIN_MIN_PORT":                 true,
-	"PLUGIN_MAX_PORT":                 true,
-	"PLUGIN_MULTIPLEX_GRPC":           true,
-	"PLUGIN_PROTOCOL_VERSIONS":        true,
-	"PLUGIN_UNIX_SOCKET_DIR":          true,
-	"PLUGIN_UNIX_SOCKET_GROUP":        true,
-}
-
-// pluginEnv is the plugin's own environment without handshakeVars.
-func pluginEnv() []string {
-	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		k, _, _ := strings.Cut(kv, "=")
-		return handshakeVars[k]
-	})
 }
 
 // failed is the result of a task that could not start.

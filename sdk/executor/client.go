@@ -25,7 +25,10 @@ type Client struct {
 	done context.Context
 }
 
-var _ Executor = (*Client)(nil)
+var (
+	_ Executor = (*Client)(nil)
+	_ Decider  = (*Client)(nil)
+)
 
 // NewClient returns a client on a gRPC connection to an executor plugin.
 // done should be cancelled when the plugin process exits; it may be nil.
@@ -72,6 +75,8 @@ func (c *Client) Run(ctx context.Context, req RunRequest, out Output) (Result, e
 	stopOnExit := context.AfterFunc(c.done, cancel)
 	defer stopOnExit()
 
+	approvals, _ := out.(ApprovalHandler)
+	req.ApprovalsSupported = approvals != nil
 	stream, err := c.rpc.Run(ctx, runRequestToProto(req), grpc.MaxCallRecvMsgSize(maxRecvBytes))
 	if err != nil {
 		return Result{}, fmt.Errorf("run task %d: %w", req.TaskID, c.wrap(err))
@@ -97,6 +102,17 @@ func (c *Client) Run(ctx context.Context, req RunRequest, out Output) (Result, e
 			if err := out.Status(e.Status.GetStatus(), e.Status.GetMessage()); err != nil {
 				return Result{}, fmt.Errorf("run task %d: %w", req.TaskID, err)
 			}
+		case *executorv1.RunEvent_ApprovalRequested:
+			if approvals == nil {
+				// The plugin asked although it was told not to: refuse.
+				if _, err := c.Decide(ctx, req.TaskID, false); err != nil {
+					return Result{}, fmt.Errorf("run task %d: %w", req.TaskID, err)
+				}
+				continue
+			}
+			if err := approvals.ApprovalRequested(raw(e.ApprovalRequested.GetSummaryJson())); err != nil {
+				return Result{}, fmt.Errorf("run task %d: approval requested: %w", req.TaskID, err)
+			}
 		case *executorv1.RunEvent_Result:
 			return resultFromProto(e.Result), nil
 		}
@@ -109,6 +125,17 @@ func (c *Client) Stop(ctx context.Context, taskID int64, force bool) (bool, erro
 	resp, err := c.rpc.Stop(ctx, &executorv1.StopRequest{TaskId: taskID, Force: force})
 	if err != nil {
 		return false, fmt.Errorf("stop task %d: %w", taskID, c.wrap(err))
+	}
+	return resp.GetFound(), nil
+}
+
+// Decide approves or rejects what a task waiting for approval waits for.
+// found is false when the task is not waiting for a decision in the plugin.
+// A plugin built before approvals existed answers with an error.
+func (c *Client) Decide(ctx context.Context, taskID int64, approved bool) (bool, error) {
+	resp, err := c.rpc.Decide(ctx, &executorv1.DecideRequest{TaskId: taskID, Approved: approved})
+	if err != nil {
+		return false, fmt.Errorf("decide task %d: %w", taskID, c.wrap(err))
 	}
 	return resp.GetFound(), nil
 }

@@ -47,6 +47,7 @@ func runRequestToProto(r RunRequest) *executorv1.RunRequest {
 		TaskParamsJson: string(r.TaskParams), Secrets: r.Secrets,
 		StopGracePeriodMs: r.StopGracePeriod.Milliseconds(),
 		Debug:             r.Debug, DryRun: r.DryRun, Diff: r.Diff, Limit: r.Limit, Commit: r.Commit,
+		ApprovalsSupported: r.ApprovalsSupported,
 	}
 }
 
@@ -59,6 +60,7 @@ func runRequestFromProto(r *executorv1.RunRequest) RunRequest {
 		TaskParams: raw(r.GetTaskParamsJson()), Secrets: r.GetSecrets(),
 		StopGracePeriod: time.Duration(r.GetStopGracePeriodMs()) * time.Millisecond,
 		Debug:           r.GetDebug(), DryRun: r.GetDryRun(), Diff: r.GetDiff(), Limit: r.GetLimit(), Commit: r.GetCommit(),
+		ApprovalsSupported: r.GetApprovalsSupported(),
 	}
 }
 

@@ -51,6 +51,39 @@ type Output interface {
 	Status(status, message string) error
 }
 
+// Approver is implemented by the Output the SDK passes to Run when the host
+// can pause a task for approval. Find it with a type assertion:
+//
+//	if ap, ok := out.(executor.Approver); ok { approved, err := ap.AwaitApproval(ctx, summary) }
+//
+// AwaitApproval reports summary (a JSON object saying what approval would
+// do, such as a plan's change counts) to the host, which moves the task to
+// "waiting for confirmation", and blocks until someone confirms or rejects
+// it, or until ctx is done (a stop), in which case it returns ctx's cause.
+// It returns ErrApprovalUnsupported at once when the host does not answer
+// approvals (an older host). A run may ask for several approvals, one at a
+// time.
+type Approver interface {
+	AwaitApproval(ctx context.Context, summary json.RawMessage) (approved bool, err error)
+}
+
+// ApprovalHandler is an optional interface of the host's Output given to
+// Client.Run. When the Output implements it, Client.Run tells the plugin
+// that approvals are supported, and calls ApprovalRequested when the task
+// asks for one; the host answers later with Client.Decide. An error ends the
+// run like an error of Write.
+type ApprovalHandler interface {
+	ApprovalRequested(summary json.RawMessage) error
+}
+
+// Decider is implemented by executors that can resume a task waiting for
+// approval: Client, and anything wrapping it.
+type Decider interface {
+	// Decide approves or rejects what task taskID waits for. found is false
+	// when the task is not waiting for a decision in this executor.
+	Decide(ctx context.Context, taskID int64, approved bool) (found bool, err error)
+}
+
 // Description identifies a plugin and the apps it serves.
 type Description struct {
 	Name    string `json:"name"`
@@ -108,6 +141,9 @@ type RunRequest struct {
 	Limit string
 	// Commit is the checked-out commit, when the repository is a git one.
 	Commit string
+	// ApprovalsSupported is set by the SDK when the host answers approval
+	// requests (see Approver). Client.Run sets it from its Output.
+	ApprovalsSupported bool
 }
 
 // Well-known names in RunRequest.Secrets. The host fills those that apply
@@ -172,6 +208,9 @@ var (
 	ErrPluginExited = errors.New("executor plugin exited")
 	// ErrAlreadyRunning is returned by Run when the task is already running in the plugin.
 	ErrAlreadyRunning = errors.New("task already running in this plugin")
+	// ErrApprovalUnsupported is returned by AwaitApproval when the host
+	// cannot pause a task for approval.
+	ErrApprovalUnsupported = errors.New("the host does not support approvals")
 )
 
 type killedKey struct{}

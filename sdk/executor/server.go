@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -35,6 +36,23 @@ type activeRun struct {
 	killOnce sync.Once
 	killed   chan struct{}
 	done     chan struct{}
+
+	// decision, when not nil, is where a Decide for the run goes: the run
+	// is waiting for approval.
+	mu       sync.Mutex
+	decision chan bool
+}
+
+// decide hands a decision to the run if it waits for one.
+func (r *activeRun) decide(approved bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.decision == nil {
+		return false
+	}
+	r.decision <- approved // buffered, and set to nil right after: never blocks
+	r.decision = nil
+	return true
 }
 
 func (r *activeRun) stop(force bool) {
@@ -87,7 +105,7 @@ func (s *server) Run(req *executorv1.RunRequest, stream executorv1.ExecutorServi
 	}
 	defer forget()
 
-	out := &streamOutput{stream: stream}
+	out := &streamOutput{stream: stream, run: run, approvals: req.GetApprovalsSupported()}
 	res, err := s.safeRun(WithKilled(ctx, run.killed), runRequestFromProto(req), out)
 	// Forget the run before sending its result: the host may run the task
 	// again (a retry) as soon as it has the result.
@@ -126,6 +144,13 @@ func (s *server) Stop(_ context.Context, req *executorv1.StopRequest) (*executor
 	return &executorv1.StopResponse{Found: ok}, nil
 }
 
+func (s *server) Decide(_ context.Context, req *executorv1.DecideRequest) (*executorv1.DecideResponse, error) {
+	s.mu.Lock()
+	run, ok := s.runs[req.GetTaskId()]
+	s.mu.Unlock()
+	return &executorv1.DecideResponse{Found: ok && run.decide(req.GetApproved())}, nil
+}
+
 // stopAll kills every run and waits for them to end.
 func (s *server) stopAll() {
 	s.mu.Lock()
@@ -147,6 +172,48 @@ func (s *server) stopAll() {
 type streamOutput struct {
 	mu     sync.Mutex
 	stream executorv1.ExecutorService_RunServer
+	run    *activeRun
+	// approvals is set when the host answers approval requests.
+	approvals bool
+	// awaiting serialises approval requests: one at a time per run.
+	awaiting sync.Mutex
+}
+
+var _ Approver = (*streamOutput)(nil)
+
+func (o *streamOutput) AwaitApproval(ctx context.Context, summary json.RawMessage) (bool, error) {
+	if !o.approvals {
+		return false, ErrApprovalUnsupported
+	}
+	if len(summary) > 0 && !json.Valid(summary) {
+		return false, fmt.Errorf("await approval: summary is not valid JSON")
+	}
+	o.awaiting.Lock()
+	defer o.awaiting.Unlock()
+	ch := make(chan bool, 1)
+	// Register before asking: the host may decide as soon as it has the request.
+	o.run.mu.Lock()
+	o.run.decision = ch
+	o.run.mu.Unlock()
+	defer func() {
+		o.run.mu.Lock()
+		if o.run.decision == ch {
+			o.run.decision = nil
+		}
+		o.run.mu.Unlock()
+	}()
+	err := o.send(&executorv1.RunEvent{Event: &executorv1.RunEvent_ApprovalRequested{
+		ApprovalRequested: &executorv1.ApprovalRequested{SummaryJson: string(summary)},
+	}})
+	if err != nil {
+		return false, fmt.Errorf("await approval: %w", err)
+	}
+	select {
+	case approved := <-ch:
+		return approved, nil
+	case <-ctx.Done():
+		return false, context.Cause(ctx)
+	}
 }
 
 func (o *streamOutput) send(ev *executorv1.RunEvent) error {

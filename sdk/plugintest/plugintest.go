@@ -11,9 +11,11 @@ package plugintest
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 
@@ -46,14 +48,70 @@ func Executor(t testing.TB, impl executor.Executor) *executor.Client {
 
 // Recorder is an executor.Output that keeps everything it is given. It is
 // safe for concurrent use.
+//
+// It is an executor.ApprovalHandler too: a run asking for approval is
+// recorded (see Approvals and WaitApproval) and waits until the test calls
+// the client's Decide.
 type Recorder struct {
 	mu        sync.Mutex
 	lines     []executor.Line
 	processes [][2]int
 	statuses  []string
+	approvals []json.RawMessage
+	// changed is closed, and replaced, whenever an approval is recorded.
+	changed chan struct{}
 }
 
-var _ executor.Output = (*Recorder)(nil)
+var (
+	_ executor.Output          = (*Recorder)(nil)
+	_ executor.ApprovalHandler = (*Recorder)(nil)
+)
+
+// ApprovalRequested records an approval request's summary.
+func (r *Recorder) ApprovalRequested(summary json.RawMessage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.approvals = append(r.approvals, append(json.RawMessage(nil), summary...))
+	if r.changed != nil {
+		close(r.changed)
+		r.changed = nil
+	}
+	return nil
+}
+
+// Approvals returns the summaries of the approval requests so far.
+func (r *Recorder) Approvals() []json.RawMessage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]json.RawMessage(nil), r.approvals...)
+}
+
+// WaitApproval waits until the run has asked for its n-th approval (from
+// 1) and returns that request's summary. It fails the test after timeout.
+func (r *Recorder) WaitApproval(t testing.TB, n int, timeout time.Duration) json.RawMessage {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		if len(r.approvals) >= n {
+			s := r.approvals[n-1]
+			r.mu.Unlock()
+			return s
+		}
+		if r.changed == nil {
+			r.changed = make(chan struct{})
+		}
+		ch := r.changed
+		r.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("no approval request %d within %v; output:\n%s", n, timeout, r.Text())
+			return nil
+		}
+	}
+}
 
 // Write records lines.
 func (r *Recorder) Write(lines ...executor.Line) error {

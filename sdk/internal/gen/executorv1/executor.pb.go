@@ -316,9 +316,12 @@ type RunRequest struct {
 	// limit restricts the run to some hosts (Ansible --limit).
 	Limit string `protobuf:"bytes,20,opt,name=limit,proto3" json:"limit,omitempty"`
 	// commit is the checked-out commit of the repository, when it is a git repository.
-	Commit        string `protobuf:"bytes,21,opt,name=commit,proto3" json:"commit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Commit string `protobuf:"bytes,21,opt,name=commit,proto3" json:"commit,omitempty"`
+	// approvals_supported is set when the host answers ApprovalRequested events
+	// with Decide; a plugin must not wait for an approval otherwise.
+	ApprovalsSupported bool `protobuf:"varint,22,opt,name=approvals_supported,json=approvalsSupported,proto3" json:"approvals_supported,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *RunRequest) Reset() {
@@ -496,6 +499,13 @@ func (x *RunRequest) GetCommit() string {
 		return x.Commit
 	}
 	return ""
+}
+
+func (x *RunRequest) GetApprovalsSupported() bool {
+	if x != nil {
+		return x.ApprovalsSupported
+	}
+	return false
 }
 
 // Line is one line of task output, without its line break.
@@ -792,6 +802,7 @@ type RunEvent struct {
 	//	*RunEvent_ProcessStarted
 	//	*RunEvent_Status
 	//	*RunEvent_Result
+	//	*RunEvent_ApprovalRequested
 	Event         isRunEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -870,6 +881,15 @@ func (x *RunEvent) GetResult() *Result {
 	return nil
 }
 
+func (x *RunEvent) GetApprovalRequested() *ApprovalRequested {
+	if x != nil {
+		if x, ok := x.Event.(*RunEvent_ApprovalRequested); ok {
+			return x.ApprovalRequested
+		}
+	}
+	return nil
+}
+
 type isRunEvent_Event interface {
 	isRunEvent_Event()
 }
@@ -890,6 +910,10 @@ type RunEvent_Result struct {
 	Result *Result `protobuf:"bytes,4,opt,name=result,proto3,oneof"`
 }
 
+type RunEvent_ApprovalRequested struct {
+	ApprovalRequested *ApprovalRequested `protobuf:"bytes,5,opt,name=approval_requested,json=approvalRequested,proto3,oneof"`
+}
+
 func (*RunEvent_Output) isRunEvent_Event() {}
 
 func (*RunEvent_ProcessStarted) isRunEvent_Event() {}
@@ -897,6 +921,154 @@ func (*RunEvent_ProcessStarted) isRunEvent_Event() {}
 func (*RunEvent_Status) isRunEvent_Event() {}
 
 func (*RunEvent_Result) isRunEvent_Event() {}
+
+func (*RunEvent_ApprovalRequested) isRunEvent_Event() {}
+
+// ApprovalRequested pauses the task until the host calls Decide for it
+// (or stops it). Sent only when the request set approvals_supported.
+type ApprovalRequested struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// summary_json is a JSON object describing what approval would do, such
+	// as a plan's change counts.
+	SummaryJson   string `protobuf:"bytes,1,opt,name=summary_json,json=summaryJson,proto3" json:"summary_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovalRequested) Reset() {
+	*x = ApprovalRequested{}
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovalRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovalRequested) ProtoMessage() {}
+
+func (x *ApprovalRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovalRequested.ProtoReflect.Descriptor instead.
+func (*ApprovalRequested) Descriptor() ([]byte, []int) {
+	return file_signalbox_executor_v1_executor_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ApprovalRequested) GetSummaryJson() string {
+	if x != nil {
+		return x.SummaryJson
+	}
+	return ""
+}
+
+// DecideRequest approves or rejects what a task waits for.
+type DecideRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TaskId        int64                  `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Approved      bool                   `protobuf:"varint,2,opt,name=approved,proto3" json:"approved,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideRequest) Reset() {
+	*x = DecideRequest{}
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideRequest) ProtoMessage() {}
+
+func (x *DecideRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideRequest.ProtoReflect.Descriptor instead.
+func (*DecideRequest) Descriptor() ([]byte, []int) {
+	return file_signalbox_executor_v1_executor_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DecideRequest) GetTaskId() int64 {
+	if x != nil {
+		return x.TaskId
+	}
+	return 0
+}
+
+func (x *DecideRequest) GetApproved() bool {
+	if x != nil {
+		return x.Approved
+	}
+	return false
+}
+
+// DecideResponse says whether the task was waiting for a decision in this plugin.
+type DecideResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Found         bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideResponse) Reset() {
+	*x = DecideResponse{}
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideResponse) ProtoMessage() {}
+
+func (x *DecideResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideResponse.ProtoReflect.Descriptor instead.
+func (*DecideResponse) Descriptor() ([]byte, []int) {
+	return file_signalbox_executor_v1_executor_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DecideResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
 
 // StopRequest names the task attempt to stop.
 type StopRequest struct {
@@ -910,7 +1082,7 @@ type StopRequest struct {
 
 func (x *StopRequest) Reset() {
 	*x = StopRequest{}
-	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[10]
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1094,7 @@ func (x *StopRequest) String() string {
 func (*StopRequest) ProtoMessage() {}
 
 func (x *StopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[10]
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1107,7 @@ func (x *StopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRequest.ProtoReflect.Descriptor instead.
 func (*StopRequest) Descriptor() ([]byte, []int) {
-	return file_signalbox_executor_v1_executor_proto_rawDescGZIP(), []int{10}
+	return file_signalbox_executor_v1_executor_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StopRequest) GetTaskId() int64 {
@@ -962,7 +1134,7 @@ type StopResponse struct {
 
 func (x *StopResponse) Reset() {
 	*x = StopResponse{}
-	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[11]
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1146,7 @@ func (x *StopResponse) String() string {
 func (*StopResponse) ProtoMessage() {}
 
 func (x *StopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[11]
+	mi := &file_signalbox_executor_v1_executor_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1159,7 @@ func (x *StopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopResponse.ProtoReflect.Descriptor instead.
 func (*StopResponse) Descriptor() ([]byte, []int) {
-	return file_signalbox_executor_v1_executor_proto_rawDescGZIP(), []int{11}
+	return file_signalbox_executor_v1_executor_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StopResponse) GetFound() bool {
@@ -1014,7 +1186,7 @@ const file_signalbox_executor_v1_executor_proto_rawDesc = "" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12.\n" +
-	"\x04apps\x18\x03 \x03(\v2\x1a.signalbox.executor.v1.AppR\x04apps\"\xca\x06\n" +
+	"\x04apps\x18\x03 \x03(\v2\x1a.signalbox.executor.v1.AppR\x04apps\"\xfb\x06\n" +
 	"\n" +
 	"RunRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\x03R\x06taskId\x12\x1d\n" +
@@ -1040,7 +1212,8 @@ const file_signalbox_executor_v1_executor_proto_rawDesc = "" +
 	"\adry_run\x18\x12 \x01(\bR\x06dryRun\x12\x12\n" +
 	"\x04diff\x18\x13 \x01(\bR\x04diff\x12\x14\n" +
 	"\x05limit\x18\x14 \x01(\tR\x05limit\x12\x16\n" +
-	"\x06commit\x18\x15 \x01(\tR\x06commit\x1a6\n" +
+	"\x06commit\x18\x15 \x01(\tR\x06commit\x12/\n" +
+	"\x13approvals_supported\x18\x16 \x01(\bR\x12approvalsSupported\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a:\n" +
@@ -1063,13 +1236,21 @@ const file_signalbox_executor_v1_executor_proto_rawDesc = "" +
 	"\texit_code\x18\x01 \x01(\x05R\bexitCode\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12!\n" +
 	"\fsummary_json\x18\x03 \x01(\tR\vsummaryJson\x12\x18\n" +
-	"\astopped\x18\x04 \x01(\bR\astopped\"\x96\x02\n" +
+	"\astopped\x18\x04 \x01(\bR\astopped\"\xf1\x02\n" +
 	"\bRunEvent\x127\n" +
 	"\x06output\x18\x01 \x01(\v2\x1d.signalbox.executor.v1.OutputH\x00R\x06output\x12P\n" +
 	"\x0fprocess_started\x18\x02 \x01(\v2%.signalbox.executor.v1.ProcessStartedH\x00R\x0eprocessStarted\x12=\n" +
 	"\x06status\x18\x03 \x01(\v2#.signalbox.executor.v1.StatusChangeH\x00R\x06status\x127\n" +
-	"\x06result\x18\x04 \x01(\v2\x1d.signalbox.executor.v1.ResultH\x00R\x06resultB\a\n" +
-	"\x05event\"<\n" +
+	"\x06result\x18\x04 \x01(\v2\x1d.signalbox.executor.v1.ResultH\x00R\x06result\x12Y\n" +
+	"\x12approval_requested\x18\x05 \x01(\v2(.signalbox.executor.v1.ApprovalRequestedH\x00R\x11approvalRequestedB\a\n" +
+	"\x05event\"6\n" +
+	"\x11ApprovalRequested\x12!\n" +
+	"\fsummary_json\x18\x01 \x01(\tR\vsummaryJson\"D\n" +
+	"\rDecideRequest\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\x03R\x06taskId\x12\x1a\n" +
+	"\bapproved\x18\x02 \x01(\bR\bapproved\"&\n" +
+	"\x0eDecideResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\"<\n" +
 	"\vStopRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\x03R\x06taskId\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"$\n" +
@@ -1079,11 +1260,12 @@ const file_signalbox_executor_v1_executor_proto_rawDesc = "" +
 	"\x12STREAM_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSTREAM_STDOUT\x10\x01\x12\x11\n" +
 	"\rSTREAM_STDERR\x10\x02\x12\x11\n" +
-	"\rSTREAM_SYSTEM\x10\x032\x8c\x02\n" +
+	"\rSTREAM_SYSTEM\x10\x032\xe3\x02\n" +
 	"\x0fExecutorService\x12[\n" +
 	"\bDescribe\x12&.signalbox.executor.v1.DescribeRequest\x1a'.signalbox.executor.v1.DescribeResponse\x12K\n" +
 	"\x03Run\x12!.signalbox.executor.v1.RunRequest\x1a\x1f.signalbox.executor.v1.RunEvent0\x01\x12O\n" +
-	"\x04Stop\x12\".signalbox.executor.v1.StopRequest\x1a#.signalbox.executor.v1.StopResponseB<Z:github.com/signalbox/signalbox/sdk/internal/gen/executorv1b\x06proto3"
+	"\x04Stop\x12\".signalbox.executor.v1.StopRequest\x1a#.signalbox.executor.v1.StopResponse\x12U\n" +
+	"\x06Decide\x12$.signalbox.executor.v1.DecideRequest\x1a%.signalbox.executor.v1.DecideResponseB<Z:github.com/signalbox/signalbox/sdk/internal/gen/executorv1b\x06proto3"
 
 var (
 	file_signalbox_executor_v1_executor_proto_rawDescOnce sync.Once
@@ -1098,45 +1280,51 @@ func file_signalbox_executor_v1_executor_proto_rawDescGZIP() []byte {
 }
 
 var file_signalbox_executor_v1_executor_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_signalbox_executor_v1_executor_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_signalbox_executor_v1_executor_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_signalbox_executor_v1_executor_proto_goTypes = []any{
-	(Stream)(0),              // 0: signalbox.executor.v1.Stream
-	(*DescribeRequest)(nil),  // 1: signalbox.executor.v1.DescribeRequest
-	(*App)(nil),              // 2: signalbox.executor.v1.App
-	(*DescribeResponse)(nil), // 3: signalbox.executor.v1.DescribeResponse
-	(*RunRequest)(nil),       // 4: signalbox.executor.v1.RunRequest
-	(*Line)(nil),             // 5: signalbox.executor.v1.Line
-	(*Output)(nil),           // 6: signalbox.executor.v1.Output
-	(*ProcessStarted)(nil),   // 7: signalbox.executor.v1.ProcessStarted
-	(*StatusChange)(nil),     // 8: signalbox.executor.v1.StatusChange
-	(*Result)(nil),           // 9: signalbox.executor.v1.Result
-	(*RunEvent)(nil),         // 10: signalbox.executor.v1.RunEvent
-	(*StopRequest)(nil),      // 11: signalbox.executor.v1.StopRequest
-	(*StopResponse)(nil),     // 12: signalbox.executor.v1.StopResponse
-	nil,                      // 13: signalbox.executor.v1.RunRequest.EnvEntry
-	nil,                      // 14: signalbox.executor.v1.RunRequest.SecretsEntry
+	(Stream)(0),               // 0: signalbox.executor.v1.Stream
+	(*DescribeRequest)(nil),   // 1: signalbox.executor.v1.DescribeRequest
+	(*App)(nil),               // 2: signalbox.executor.v1.App
+	(*DescribeResponse)(nil),  // 3: signalbox.executor.v1.DescribeResponse
+	(*RunRequest)(nil),        // 4: signalbox.executor.v1.RunRequest
+	(*Line)(nil),              // 5: signalbox.executor.v1.Line
+	(*Output)(nil),            // 6: signalbox.executor.v1.Output
+	(*ProcessStarted)(nil),    // 7: signalbox.executor.v1.ProcessStarted
+	(*StatusChange)(nil),      // 8: signalbox.executor.v1.StatusChange
+	(*Result)(nil),            // 9: signalbox.executor.v1.Result
+	(*RunEvent)(nil),          // 10: signalbox.executor.v1.RunEvent
+	(*ApprovalRequested)(nil), // 11: signalbox.executor.v1.ApprovalRequested
+	(*DecideRequest)(nil),     // 12: signalbox.executor.v1.DecideRequest
+	(*DecideResponse)(nil),    // 13: signalbox.executor.v1.DecideResponse
+	(*StopRequest)(nil),       // 14: signalbox.executor.v1.StopRequest
+	(*StopResponse)(nil),      // 15: signalbox.executor.v1.StopResponse
+	nil,                       // 16: signalbox.executor.v1.RunRequest.EnvEntry
+	nil,                       // 17: signalbox.executor.v1.RunRequest.SecretsEntry
 }
 var file_signalbox_executor_v1_executor_proto_depIdxs = []int32{
 	2,  // 0: signalbox.executor.v1.DescribeResponse.apps:type_name -> signalbox.executor.v1.App
-	13, // 1: signalbox.executor.v1.RunRequest.env:type_name -> signalbox.executor.v1.RunRequest.EnvEntry
-	14, // 2: signalbox.executor.v1.RunRequest.secrets:type_name -> signalbox.executor.v1.RunRequest.SecretsEntry
+	16, // 1: signalbox.executor.v1.RunRequest.env:type_name -> signalbox.executor.v1.RunRequest.EnvEntry
+	17, // 2: signalbox.executor.v1.RunRequest.secrets:type_name -> signalbox.executor.v1.RunRequest.SecretsEntry
 	0,  // 3: signalbox.executor.v1.Line.stream:type_name -> signalbox.executor.v1.Stream
 	5,  // 4: signalbox.executor.v1.Output.lines:type_name -> signalbox.executor.v1.Line
 	6,  // 5: signalbox.executor.v1.RunEvent.output:type_name -> signalbox.executor.v1.Output
 	7,  // 6: signalbox.executor.v1.RunEvent.process_started:type_name -> signalbox.executor.v1.ProcessStarted
 	8,  // 7: signalbox.executor.v1.RunEvent.status:type_name -> signalbox.executor.v1.StatusChange
 	9,  // 8: signalbox.executor.v1.RunEvent.result:type_name -> signalbox.executor.v1.Result
-	1,  // 9: signalbox.executor.v1.ExecutorService.Describe:input_type -> signalbox.executor.v1.DescribeRequest
-	4,  // 10: signalbox.executor.v1.ExecutorService.Run:input_type -> signalbox.executor.v1.RunRequest
-	11, // 11: signalbox.executor.v1.ExecutorService.Stop:input_type -> signalbox.executor.v1.StopRequest
-	3,  // 12: signalbox.executor.v1.ExecutorService.Describe:output_type -> signalbox.executor.v1.DescribeResponse
-	10, // 13: signalbox.executor.v1.ExecutorService.Run:output_type -> signalbox.executor.v1.RunEvent
-	12, // 14: signalbox.executor.v1.ExecutorService.Stop:output_type -> signalbox.executor.v1.StopResponse
-	12, // [12:15] is the sub-list for method output_type
-	9,  // [9:12] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	11, // 9: signalbox.executor.v1.RunEvent.approval_requested:type_name -> signalbox.executor.v1.ApprovalRequested
+	1,  // 10: signalbox.executor.v1.ExecutorService.Describe:input_type -> signalbox.executor.v1.DescribeRequest
+	4,  // 11: signalbox.executor.v1.ExecutorService.Run:input_type -> signalbox.executor.v1.RunRequest
+	14, // 12: signalbox.executor.v1.ExecutorService.Stop:input_type -> signalbox.executor.v1.StopRequest
+	12, // 13: signalbox.executor.v1.ExecutorService.Decide:input_type -> signalbox.executor.v1.DecideRequest
+	3,  // 14: signalbox.executor.v1.ExecutorService.Describe:output_type -> signalbox.executor.v1.DescribeResponse
+	10, // 15: signalbox.executor.v1.ExecutorService.Run:output_type -> signalbox.executor.v1.RunEvent
+	15, // 16: signalbox.executor.v1.ExecutorService.Stop:output_type -> signalbox.executor.v1.StopResponse
+	13, // 17: signalbox.executor.v1.ExecutorService.Decide:output_type -> signalbox.executor.v1.DecideResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_signalbox_executor_v1_executor_proto_init() }
@@ -1149,6 +1337,7 @@ func file_signalbox_executor_v1_executor_proto_init() {
 		(*RunEvent_ProcessStarted)(nil),
 		(*RunEvent_Status)(nil),
 		(*RunEvent_Result)(nil),
+		(*RunEvent_ApprovalRequested)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1156,7 +1345,7 @@ func file_signalbox_executor_v1_executor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_signalbox_executor_v1_executor_proto_rawDesc), len(file_signalbox_executor_v1_executor_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	ExecutorService_Describe_FullMethodName = "/signalbox.executor.v1.ExecutorService/Describe"
 	ExecutorService_Run_FullMethodName      = "/signalbox.executor.v1.ExecutorService/Run"
 	ExecutorService_Stop_FullMethodName     = "/signalbox.executor.v1.ExecutorService/Stop"
+	ExecutorService_Decide_FullMethodName   = "/signalbox.executor.v1.ExecutorService/Decide"
 )
 
 // ExecutorServiceClient is the client API for ExecutorService service.
@@ -46,6 +47,10 @@ type ExecutorServiceClient interface {
 	Run(ctx context.Context, in *RunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RunEvent], error)
 	// Stop asks a running task attempt to end: gracefully, or at once when force is set.
 	Stop(ctx context.Context, in *StopRequest, opts ...grpc.CallOption) (*StopResponse, error)
+	// Decide answers the approval request of a task waiting for one (see
+	// ApprovalRequested): the run resumes when approved, and ends when not.
+	// Plugins built before this RPC answer UNIMPLEMENTED.
+	Decide(ctx context.Context, in *DecideRequest, opts ...grpc.CallOption) (*DecideResponse, error)
 }
 
 type executorServiceClient struct {
@@ -95,6 +100,16 @@ func (c *executorServiceClient) Stop(ctx context.Context, in *StopRequest, opts 
 	return out, nil
 }
 
+func (c *executorServiceClient) Decide(ctx context.Context, in *DecideRequest, opts ...grpc.CallOption) (*DecideResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideResponse)
+	err := c.cc.Invoke(ctx, ExecutorService_Decide_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExecutorServiceServer is the server API for ExecutorService service.
 // All implementations must embed UnimplementedExecutorServiceServer
 // for forward compatibility.
@@ -107,6 +122,10 @@ type ExecutorServiceServer interface {
 	Run(*RunRequest, grpc.ServerStreamingServer[RunEvent]) error
 	// Stop asks a running task attempt to end: gracefully, or at once when force is set.
 	Stop(context.Context, *StopRequest) (*StopResponse, error)
+	// Decide answers the approval request of a task waiting for one (see
+	// ApprovalRequested): the run resumes when approved, and ends when not.
+	// Plugins built before this RPC answer UNIMPLEMENTED.
+	Decide(context.Context, *DecideRequest) (*DecideResponse, error)
 	mustEmbedUnimplementedExecutorServiceServer()
 }
 
@@ -125,6 +144,9 @@ func (UnimplementedExecutorServiceServer) Run(*RunRequest, grpc.ServerStreamingS
 }
 func (UnimplementedExecutorServiceServer) Stop(context.Context, *StopRequest) (*StopResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Stop not implemented")
+}
+func (UnimplementedExecutorServiceServer) Decide(context.Context, *DecideRequest) (*DecideResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Decide not implemented")
 }
 func (UnimplementedExecutorServiceServer) mustEmbedUnimplementedExecutorServiceServer() {}
 func (UnimplementedExecutorServiceServer) testEmbeddedByValue()                         {}
@@ -194,6 +216,24 @@ func _ExecutorService_Stop_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ExecutorService_Decide_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExecutorServiceServer).Decide(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ExecutorService_Decide_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExecutorServiceServer).Decide(ctx, req.(*DecideRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ExecutorService_ServiceDesc is the grpc.ServiceDesc for ExecutorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -208,6 +248,10 @@ var ExecutorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Stop",
 			Handler:    _ExecutorService_Stop_Handler,
+		},
+		{
+			MethodName: "Decide",
+			Handler:    _ExecutorService_Decide_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
