@@ -44,7 +44,7 @@ func newBackupEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Deps{Store: st, Runner: idleRunner{}, Apps: permissiveApps{"ansible", "bash"}, Sealer: box,
+	svc := service.New(service.Deps{Store: st, Runner: idleRunner{}, Apps: permissiveApps{"ansible", "bash", "terraform"}, Sealer: box,
 		PasswordCost: bcrypt.MinCost})
 	ctx := context.Background()
 	if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
@@ -295,28 +295,12 @@ func TestAPI_ProjectBackup_SemaphoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newBackupEnv(t)
-	admin := e.as("admin", "admin-password")
+	_ = e.as("admin", "admin-password")
 	bob := e.as("bob", "bob-password")
 
-	t.Run("the backup as Semaphore wrote it is refused for its terraform-workspace inventory", func(t *testing.T) {
-		before := projectNames(admin)
-		var res struct {
-			Error string `json:"error"`
-		}
-		bob.do("POST", "/api/projects/restore", string(fixture), 400, &res)
-		if !strings.Contains(res.Error, `"tf-ws"`) || !strings.Contains(res.Error, "terraform-workspace") {
-			t.Errorf("error %q does not name the inventory and its type", res.Error)
-		}
-		if after := projectNames(admin); !reflect.DeepEqual(before, after) {
-			t.Errorf("projects %v after a refused restore, want %v", after, before)
-		}
-	})
-
-	// Signalbox has no terraform-workspace inventories (and this test's
-	// server no terraform app): the rest of the backup must come back whole.
+	// The backup as Semaphore wrote it comes back whole, its
+	// terraform-workspace inventory included.
 	want := decodeJSON(t, fixture)
-	withoutNamed(t, want, "inventories", "tf-ws")
-	withoutNamed(t, want, "templates", "Infra plan")
 
 	var p struct {
 		ID   int64  `json:"id"`
@@ -626,9 +610,9 @@ func TestAPI_ProjectRestore_RefusesBrokenBackups(t *testing.T) {
 		"an inventory's unknown become key": {edit(func(d map[string]any) { inv(d)["become_key"] = "ghost-key" }), `"ghost-key"`},
 		"an integration's unknown template": {edit(func(d map[string]any) { in(d)["template"] = "ghost-tmpl" }), `"ghost-tmpl"`},
 		"an unknown key type":               {edit(func(d map[string]any) { firstNamed(d, "keys", "k")["type"] = "gpg" }), `"gpg"`},
-		"an unsupported inventory type":     {edit(func(d map[string]any) { inv(d)["type"] = "terraform-workspace" }), `"terraform-workspace"`},
+		"an unsupported inventory type":     {edit(func(d map[string]any) { inv(d)["type"] = "ldap-directory" }), `"ldap-directory"`},
 		"a bad cron":                        {edit(func(d map[string]any) { tmpl(d)["cron"] = "every day" }), `"every day"`},
-		"an app no plugin serves":           {edit(func(d map[string]any) { tmpl(d)["app"] = "terraform" }), `"terraform"`},
+		"an app no plugin serves":           {edit(func(d map[string]any) { tmpl(d)["app"] = "cobol" }), `"cobol"`},
 		"a bad matcher": {edit(func(d map[string]any) {
 			in(d)["matchers"] = []any{map[string]any{"name": "m", "match_type": "cookie", "body_data_type": "json", "key": "k"}}
 		}), `"cookie"`},

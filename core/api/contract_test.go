@@ -187,7 +187,15 @@ var specCorrections = []struct {
 	// real backup), where the schema says a string.
 	{[]string{"definitions", "ProjectBackup", "properties", "templates", "items", "properties", "survey_vars"},
 		map[string]any{"type": "array", "items": map[string]any{"$ref": "#/definitions/TemplateSurveyVar"}}},
+	// Inventory types: newer Semaphore releases (reference README) add the
+	// Terraform/OpenTofu workspace types, which the v2.10 enums lack.
+	{[]string{"definitions", "ProjectBackup", "properties", "inventories", "items", "properties", "type"}, inventoryType},
+	{[]string{"definitions", "InventoryRequest", "properties", "type"}, inventoryType},
+	{[]string{"definitions", "Inventory", "properties", "type"}, inventoryType},
 }
+
+var inventoryType = map[string]any{"type": "string",
+	"enum": []any{"static", "static-yaml", "file", "terraform-workspace", "tofu-workspace"}}
 
 // correctSpec applies specCorrections to the normalized spec.
 func correctSpec(doc any) error {

@@ -47,6 +47,10 @@ const (
 	InventoryStatic     InventoryType = "static"
 	InventoryStaticYAML InventoryType = "static-yaml"
 	InventoryFile       InventoryType = "file"
+	// InventoryTerraformWorkspace and InventoryTofuWorkspace name the
+	// Terraform/OpenTofu workspace a template's tasks use, in Inventory.
+	InventoryTerraformWorkspace InventoryType = "terraform-workspace"
+	InventoryTofuWorkspace      InventoryType = "tofu-workspace"
 )
 
 // Inventory is a list of hosts, inline or as a file in the repository.

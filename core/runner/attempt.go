@@ -429,6 +429,7 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 	for k, v := range a.r.cfg.Env {
 		req.Env[k] = v
 	}
+	var workspace string
 	if tmpl.InventoryID != nil {
 		inv, err := st.Inventories().Get(ctx, t.ProjectID, *tmpl.InventoryID)
 		if err != nil {
@@ -458,6 +459,8 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 		switch inv.Type {
 		case model.InventoryFile:
 			req.InventoryFile = filepath.Join(ws.Dir, inv.Inventory)
+		case model.InventoryTerraformWorkspace, model.InventoryTofuWorkspace:
+			workspace = strings.TrimSpace(inv.Inventory)
 		default:
 			req.InventoryFile = filepath.Join(tmp, "inventory")
 			if err := os.WriteFile(req.InventoryFile, []byte(inv.Inventory), 0o600); err != nil {
@@ -526,6 +529,12 @@ func (a *attempt) request(ctx context.Context, dir string) (executor.RunRequest,
 	}
 	if req.TemplateParams, err = withVaultScripts(tmpl, req.TemplateParams); err != nil {
 		return executor.RunRequest{}, nil, "", err
+	}
+	if workspace != "" {
+		// The inventory's workspace, unless the template names one itself.
+		if req.TemplateParams, err = setParam(req.TemplateParams, "workspace", workspace, false); err != nil {
+			return executor.RunRequest{}, nil, "", fmt.Errorf("task_params of template %q: %w", tmpl.Name, err)
+		}
 	}
 	// Every secret value is masked in the output, whoever prints it.
 	for name, v := range req.Secrets {
@@ -607,13 +616,22 @@ func withVaultScripts(tmpl model.Template, params json.RawMessage) (json.RawMess
 	if len(scripts) == 0 {
 		return params, nil
 	}
+	return setParam(params, "vault_password_scripts", scripts, true)
+}
+
+// setParam sets key in a JSON object of parameters; with replace false, a
+// key already there is kept.
+func setParam(params json.RawMessage, key string, value any, replace bool) (json.RawMessage, error) {
 	m := map[string]any{}
 	if len(params) > 0 {
 		if err := json.Unmarshal(params, &m); err != nil {
-			return nil, fmt.Errorf("task_params of template %q: %w", tmpl.Name, err)
+			return nil, err
 		}
 	}
-	m["vault_password_scripts"] = scripts
+	if _, ok := m[key]; ok && !replace {
+		return params, nil
+	}
+	m[key] = value
 	return json.Marshal(m)
 }
 

@@ -366,3 +366,40 @@ func TestRunner_InventoryKeysReachTheExecutorAndAreMasked(t *testing.T) {
 		t.Errorf("stored line = %q: secrets must be masked", lines[0].Text)
 	}
 }
+
+func TestRunner_WorkspaceInventoryBecomesAParameter(t *testing.T) {
+	var got executor.RunRequest
+	ex := &fakeExec{stops: map[int64]chan bool{}, run: func(ctx context.Context, req executor.RunRequest, out executor.Output) (executor.Result, error) {
+		got = req
+		return executor.Result{}, nil
+	}}
+	st := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	f := setup(t, st, ex, runner.Config{})
+	inv := model.Inventory{ProjectID: f.project.ID, Name: "staging", Type: model.InventoryTerraformWorkspace, Inventory: "staging"}
+	if err := st.Inventories().Create(ctx, &inv); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		params string
+		want   string
+	}{
+		"the inventory names the workspace":  {params: "", want: `{"workspace":"staging"}`},
+		"the template's own workspace wins":  {params: `{"workspace":"prod"}`, want: `{"workspace":"prod"}`},
+		"other template parameters are kept": {params: `{"upgrade":true}`, want: `{"upgrade":true,"workspace":"staging"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f.template.InventoryID, f.template.Params = &inv.ID, tc.params
+			if err := st.Templates().Update(ctx, f.template); err != nil {
+				t.Fatal(err)
+			}
+			tk := f.queue(t)
+			if fin := f.wait(t, tk.ID, isFinal); fin.Status != model.TaskSuccess {
+				t.Fatalf("task = %s %s", fin.Status, fin.Message)
+			}
+			if string(got.TemplateParams) != tc.want || got.InventoryFile != "" {
+				t.Errorf("template params %s, inventory file %q; want %s and none", got.TemplateParams, got.InventoryFile, tc.want)
+			}
+		})
+	}
+}

@@ -576,9 +576,10 @@ func (s *Services) checkBackup(ctx context.Context, b *ProjectBackup) (*restoreP
 		}
 		holder := fmt.Sprintf("inventory %q", inv.Name)
 		switch inv.Type {
-		case "", model.InventoryStatic, model.InventoryStaticYAML, model.InventoryFile:
+		case "", model.InventoryStatic, model.InventoryStaticYAML, model.InventoryFile,
+			model.InventoryTerraformWorkspace, model.InventoryTofuWorkspace:
 		default:
-			return nil, model.Invalidf("%s: type %q is not supported (want static, static-yaml or file)", holder, inv.Type)
+			return nil, model.Invalidf("%s: type %q is not supported (want static, static-yaml, file, terraform-workspace or tofu-workspace)", holder, inv.Type)
 		}
 		if err := pl.keys.check(inv.SSHKey, "ssh_key", holder); err != nil {
 			return nil, err

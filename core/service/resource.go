@@ -296,6 +296,10 @@ func (s *Services) Inventories() resource[model.Inventory] {
 			}
 			switch inv.Type {
 			case model.InventoryStatic, model.InventoryStaticYAML:
+			case model.InventoryTerraformWorkspace, model.InventoryTofuWorkspace:
+				if strings.TrimSpace(inv.Inventory) == "" {
+					return model.Invalidf("a %s inventory needs the workspace name in inventory", inv.Type)
+				}
 			case model.InventoryFile:
 				if strings.TrimSpace(inv.Inventory) == "" {
 					return model.Invalidf("a file inventory needs the file's path in inventory")
@@ -303,7 +307,7 @@ func (s *Services) Inventories() resource[model.Inventory] {
 			case "":
 				inv.Type = model.InventoryStatic
 			default:
-				return model.Invalidf("inventory type %q: want static, static-yaml or file", inv.Type)
+				return model.Invalidf("inventory type %q: want static, static-yaml, file, terraform-workspace or tofu-workspace", inv.Type)
 			}
 			if err := s.keyExists(ctx, inv.ProjectID, inv.SSHKeyID, "ssh_key_id"); err != nil {
 				return err
