@@ -257,6 +257,7 @@ func TestAPI_ProjectResources(t *testing.T) {
 		"a non-numeric id":                          {"GET", pp + "/templates/abc", "", 400},
 		"a task of an unknown template":             {"POST", pp + "/tasks", `{"template_id":999}`, 400},
 		"a task with bad extra vars":                {"POST", pp + "/tasks", fmt.Sprintf(`{"template_id":%d,"environment":"[1"}`, tmpl.ID), 400},
+		"a user name longer than the store keeps":   {"POST", "/api/users", fmt.Sprintf(`{"username":%q,"email":"x@example.com","password":"long-enough"}`, strings.Repeat("u", 300)), 400},
 		"sorting by an unknown field":               {"GET", pp + "/templates?sort=nope", "", 400},
 		"template params outside the app's schema":  {"POST", pp + "/templates", fmt.Sprintf(`{"name":"x","app":"bash","playbook":"a","repository_id":%d,"task_params":{"bogus":1}}`, repo.ID), 400},
 		"task params of the wrong type":             {"POST", pp + "/tasks", fmt.Sprintf(`{"template_id":%d,"params":{"debug":"yes"}}`, tmpl.ID), 400},

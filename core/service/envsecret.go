@@ -22,7 +22,7 @@ type SecretChange struct {
 	Operation string
 }
 
-var secretName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var secretName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
 
 // SaveEnvironment creates (ID 0) or updates an environment and applies
 // changes to its secrets, all in one transaction.

@@ -32,6 +32,8 @@ func (n *NewUser) validate() error {
 		return model.Invalidf("username must not contain spaces or @")
 	case n.Email == "":
 		return model.Invalidf("email is required")
+	case len(n.Username) > 255 || len(n.Email) > 255 || len(n.Name) > 255:
+		return model.Invalidf("username, name and email must be at most 255 bytes")
 	}
 	if _, err := mail.ParseAddress(n.Email); err != nil {
 		return model.Invalidf("email %q is not an email address", n.Email)
