@@ -253,16 +253,16 @@ func (c *credentials) startAgent(ctx context.Context, s credentialSetup, keyFile
 	}
 	c.agentSock = sock
 
-	env := newEnvList(s.env)
-	env.set("SSH_AUTH_SOCK", sock)
-	env.set("SSH_ASKPASS", askpass)
-	env.set("SSH_ASKPASS_REQUIRE", "force")
-	if _, ok := env.get("DISPLAY"); !ok {
+	env := workspace.NewEnv(s.env)
+	env.Set("SSH_AUTH_SOCK", sock)
+	env.Set("SSH_ASKPASS", askpass)
+	env.Set("SSH_ASKPASS_REQUIRE", "force")
+	if _, ok := env.Get("DISPLAY"); !ok {
 		// OpenSSH before 8.4 uses SSH_ASKPASS only when DISPLAY is set.
-		env.set("DISPLAY", ":0")
+		env.Set("DISPLAY", ":0")
 	}
 	code, err := process.Run(ctx, process.Command{
-		Path: addPath, Args: []string{keyFile}, Env: env.vars, GracePeriod: 2 * time.Second,
+		Path: addPath, Args: []string{keyFile}, Env: env.List(), GracePeriod: 2 * time.Second,
 	}, out)
 	// The agent holds the key now; the files are no longer needed.
 	_ = os.Remove(phraseFile)

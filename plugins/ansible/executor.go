@@ -74,8 +74,8 @@ func (a *Ansible) Describe(context.Context) (executor.Description, error) {
 // detectVersion returns the first line of `ansible-playbook --version`,
 // such as "ansible-playbook [core 2.14.18]", or "" without Ansible.
 func (a *Ansible) detectVersion() string {
-	env := newEnvList(a.env)
-	path, _ := env.get("PATH")
+	env := workspace.NewEnv(a.env)
+	path, _ := env.Get("PATH")
 	bin, err := workspace.LookPath("ansible-playbook", path)
 	if err != nil {
 		return ""
@@ -129,22 +129,22 @@ func (a *Ansible) Run(ctx context.Context, req executor.RunRequest, out executor
 	if err != nil {
 		return failed("%v", err), nil
 	}
-	path, _ := env.get("PATH")
+	path, _ := env.Get("PATH")
 	ansiblePlaybook, err := workspace.LookPath("ansible-playbook", path)
 	if err != nil {
 		return failed("ansible-playbook not found on PATH: install Ansible (ansible-core 2.12 or later) on the Signalbox server"), nil
 	}
-	defer closeControlMasters(controlDir, path, slices.Clone(env.vars))
+	defer closeControlMasters(controlDir, path, slices.Clone(env.List()))
 
 	creds, err := prepareCredentials(ctx, credentialSetup{
-		req: req, tempDir: tempDir, sockDir: sockDir, path: path, env: slices.Clone(env.vars),
+		req: req, tempDir: tempDir, sockDir: sockDir, path: path, env: slices.Clone(env.List()),
 	}, out)
 	defer creds.close()
 	if err != nil {
 		return stoppedOr(ctx, -1, err.Error()), nil
 	}
 	if creds.agentSock != "" {
-		env.set("SSH_AUTH_SOCK", creds.agentSock)
+		env.Set("SSH_AUTH_SOCK", creds.agentSock)
 	}
 	// Extra vars may hold secrets (an environment's secret variables):
 	// they go with the other secret files, removed at the end.
@@ -154,7 +154,7 @@ func (a *Ansible) Run(ctx context.Context, req executor.RunRequest, out executor
 	}
 
 	running := &runningOutput{Output: out}
-	if res, ok := t.installGalaxy(ctx, env.vars, path, tempDir, running); !ok {
+	if res, ok := t.installGalaxy(ctx, env.List(), path, tempDir, running); !ok {
 		return res, nil
 	}
 
@@ -172,7 +172,7 @@ func (a *Ansible) Run(ctx context.Context, req executor.RunRequest, out executor
 
 	rc := &recap{}
 	code, err := process.Run(ctx, process.Command{
-		Path: ansiblePlaybook, Args: args, Dir: req.WorkDir, Env: env.vars,
+		Path: ansiblePlaybook, Args: args, Dir: req.WorkDir, Env: env.List(),
 		StopSignal: syscall.SIGINT, GracePeriod: req.StopGracePeriod,
 	}, recapOutput{Output: running, recap: rc})
 	if err != nil {
@@ -255,39 +255,39 @@ func parseTask(req executor.RunRequest) (task, error) {
 
 // taskEnv returns the environment of the task's processes (see
 // docs/plugins.md, "Environment"), except SSH_AUTH_SOCK.
-func (a *Ansible) taskEnv(t task, tempDir, controlDir string) (*envList, error) {
-	env := newEnvList(a.env)
+func (a *Ansible) taskEnv(t task, tempDir, controlDir string) (*workspace.Env, error) {
+	env := workspace.NewEnv(a.env)
 	for _, k := range slices.Sorted(maps.Keys(defaultEnv)) {
-		env.set(k, defaultEnv[k])
+		env.Set(k, defaultEnv[k])
 	}
-	env.set("ANSIBLE_LOCAL_TEMP", filepath.Join(tempDir, "ansible-local"))
-	if err := env.setAll("env", t.req.Env); err != nil {
+	env.Set("ANSIBLE_LOCAL_TEMP", filepath.Join(tempDir, "ansible-local"))
+	if err := env.SetAll("env", t.req.Env); err != nil {
 		return nil, err
 	}
-	if err := env.setAll("secret", envSecrets(t.req.Secrets)); err != nil {
+	if err := env.SetAll("secret", envSecrets(t.req.Secrets)); err != nil {
 		return nil, err
 	}
 	// Nothing overrides these: streaming, a clean repository, and control
 	// masters the plugin can find and close.
-	env.set("PYTHONUNBUFFERED", "1")
-	env.set("ANSIBLE_RETRY_FILES_ENABLED", "False")
-	env.set("ANSIBLE_SSH_CONTROL_PATH_DIR", controlDir)
-	env.set("SIGNALBOX_TASK_ID", strconv.FormatInt(t.req.TaskID, 10))
-	env.set("SIGNALBOX_PROJECT_ID", strconv.FormatInt(t.req.ProjectID, 10))
-	env.set("SIGNALBOX_TEMPLATE_ID", strconv.FormatInt(t.req.TemplateID, 10))
-	env.set("SIGNALBOX_ATTEMPT", strconv.Itoa(t.req.Attempt))
+	env.Set("PYTHONUNBUFFERED", "1")
+	env.Set("ANSIBLE_RETRY_FILES_ENABLED", "False")
+	env.Set("ANSIBLE_SSH_CONTROL_PATH_DIR", controlDir)
+	env.Set("SIGNALBOX_TASK_ID", strconv.FormatInt(t.req.TaskID, 10))
+	env.Set("SIGNALBOX_PROJECT_ID", strconv.FormatInt(t.req.ProjectID, 10))
+	env.Set("SIGNALBOX_TEMPLATE_ID", strconv.FormatInt(t.req.TemplateID, 10))
+	env.Set("SIGNALBOX_ATTEMPT", strconv.Itoa(t.req.Attempt))
 	for _, s := range t.galaxy {
 		switch s.kind {
 		case "role":
-			env.prependPath("ANSIBLE_ROLES_PATH", filepath.Join(tempDir, "galaxy", "roles"), defaultRolesPath)
+			env.PrependPath("ANSIBLE_ROLES_PATH", filepath.Join(tempDir, "galaxy", "roles"), defaultRolesPath)
 		case "collection":
 			// ANSIBLE_COLLECTIONS_PATHS is the older name of the variable.
-			if _, ok := env.get("ANSIBLE_COLLECTIONS_PATH"); !ok {
-				if v, ok := env.get("ANSIBLE_COLLECTIONS_PATHS"); ok {
-					env.set("ANSIBLE_COLLECTIONS_PATH", v)
+			if _, ok := env.Get("ANSIBLE_COLLECTIONS_PATH"); !ok {
+				if v, ok := env.Get("ANSIBLE_COLLECTIONS_PATHS"); ok {
+					env.Set("ANSIBLE_COLLECTIONS_PATH", v)
 				}
 			}
-			env.prependPath("ANSIBLE_COLLECTIONS_PATH", filepath.Join(tempDir, "galaxy", "collections"), defaultCollectionsPath)
+			env.PrependPath("ANSIBLE_COLLECTIONS_PATH", filepath.Join(tempDir, "galaxy", "collections"), defaultCollectionsPath)
 		}
 	}
 	return env, nil

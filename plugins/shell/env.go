@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/signalbox/signalbox/sdk/executor"
+	"github.com/signalbox/signalbox/sdk/workspace"
 )
 
 // extraVarsFile is the name of the extra vars file in the task's temp dir.
@@ -45,15 +46,15 @@ func taskEnv(base []string, a app, req executor.RunRequest, tempDir string) ([]s
 		return nil, fmt.Errorf("write extra vars file: %w", err)
 	}
 
-	env := newEnvList(base)
+	env := workspace.NewEnv(base)
 	for _, k := range slices.Sorted(maps.Keys(a.env)) {
-		if !env.has(k) {
-			env.set(k, a.env[k])
+		if !env.Has(k) {
+			env.Set(k, a.env[k])
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(extra)) {
-		if !env.fromBase(k) {
-			env.set(k, extra[k])
+		if !env.FromBase(k) {
+			env.Set(k, extra[k])
 		}
 	}
 	for _, layer := range []struct {
@@ -65,15 +66,15 @@ func taskEnv(base []string, a app, req executor.RunRequest, tempDir string) ([]s
 			if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
 				return nil, fmt.Errorf("%s %q: invalid environment variable", layer.what, k)
 			}
-			env.set(k, v)
+			env.Set(k, v)
 		}
 	}
-	env.set("SIGNALBOX_TASK_ID", strconv.FormatInt(req.TaskID, 10))
-	env.set("SIGNALBOX_PROJECT_ID", strconv.FormatInt(req.ProjectID, 10))
-	env.set("SIGNALBOX_TEMPLATE_ID", strconv.FormatInt(req.TemplateID, 10))
-	env.set("SIGNALBOX_ATTEMPT", strconv.Itoa(req.Attempt))
-	env.set("SIGNALBOX_EXTRA_VARS_FILE", varsFile)
-	return env.vars, nil
+	env.Set("SIGNALBOX_TASK_ID", strconv.FormatInt(req.TaskID, 10))
+	env.Set("SIGNALBOX_PROJECT_ID", strconv.FormatInt(req.ProjectID, 10))
+	env.Set("SIGNALBOX_TEMPLATE_ID", strconv.FormatInt(req.TemplateID, 10))
+	env.Set("SIGNALBOX_ATTEMPT", strconv.Itoa(req.Attempt))
+	env.Set("SIGNALBOX_EXTRA_VARS_FILE", varsFile)
+	return env.List(), nil
 }
 
 // parseExtraVars returns the extra vars that become environment variables:
@@ -124,36 +125,4 @@ func isIdentifier(s string) bool {
 	return true
 }
 
-// envList is an environment in KEY=VALUE form that keeps its order: a
 // variable set again keeps its place.
-type envList struct {
-	vars  []string
-	index map[string]int
-	// base are the names of the initial environment.
-	base map[string]bool
-}
-
-func newEnvList(base []string) *envList {
-	e := &envList{index: map[string]int{}, base: map[string]bool{}}
-	for _, kv := range base {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			continue
-		}
-		e.set(k, v)
-		e.base[k] = true
-	}
-	return e
-}
-
-func (e *envList) has(k string) bool      { _, ok := e.index[k]; return ok }
-func (e *envList) fromBase(k string) bool { return e.base[k] }
-
-func (e *envList) set(k, v string) {
-	if i, ok := e.index[k]; ok {
-		e.vars[i] = k + "=" + v
-		return
-	}
-	e.index[k] = len(e.vars)
-	e.vars = append(e.vars, k+"="+v)
-}

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/signalbox/signalbox/sdk/executor"
@@ -81,50 +78,6 @@ func configFromEnv(environ []string) config {
 	return c
 }
 
-// envList is an environment in KEY=VALUE form; a variable set again keeps
 // its place.
-type envList struct {
-	vars  []string
-	index map[string]int
-}
-
-func newEnvList(base []string) *envList {
-	e := &envList{index: map[string]int{}}
-	for _, kv := range base {
-		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
-			e.set(k, v)
-		}
-	}
-	return e
-}
-
-func (e *envList) get(k string) (string, bool) {
-	i, ok := e.index[k]
-	if !ok {
-		return "", false
-	}
-	_, v, _ := strings.Cut(e.vars[i], "=")
-	return v, true
-}
-
-func (e *envList) set(k, v string) {
-	if i, ok := e.index[k]; ok {
-		e.vars[i] = k + "=" + v
-		return
-	}
-	e.index[k] = len(e.vars)
-	e.vars = append(e.vars, k+"="+v)
-}
-
 // setAll sets vars in the order of their names, after checking that they
 // can be environment variables.
-func (e *envList) setAll(vars map[string]string) error {
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		v := vars[k]
-		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(v, 0) {
-			return fmt.Errorf("environment variable %q: invalid name or value", k)
-		}
-		e.set(k, v)
-	}
-	return nil
-}

@@ -120,7 +120,7 @@ func (tf *Terraform) binary(app string) (string, error) {
 		}
 		return p, nil
 	}
-	path, _ := newEnvList(tf.cfg.env).get("PATH")
+	path, _ := workspace.NewEnv(tf.cfg.env).Get("PATH")
 	p, err := workspace.LookPath(app, path)
 	if err != nil {
 		return "", fmt.Errorf("%s not found: %q is not on the plugin's PATH; install %s on the Signalbox server or set %s",
@@ -249,18 +249,18 @@ func (tf *Terraform) taskEnv(req executor.RunRequest, tempDir string) ([]string,
 	if err := os.MkdirAll(tf.cfg.pluginCacheDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create the plugin cache %s: %w", tf.cfg.pluginCacheDir, err)
 	}
-	env := newEnvList(tf.cfg.env)
+	env := workspace.NewEnv(tf.cfg.env)
 	for k, v := range defaultEnv {
-		env.set(k, v)
+		env.Set(k, v)
 	}
-	env.set("TF_PLUGIN_CACHE_DIR", tf.cfg.pluginCacheDir)
+	env.Set("TF_PLUGIN_CACHE_DIR", tf.cfg.pluginCacheDir)
 	// The module's .terraform folder would be shared by the tasks of a
 	// local repository: each task gets its own.
-	env.set("TF_DATA_DIR", filepath.Join(tempDir, dataDir))
-	if err := env.setAll(req.Env); err != nil {
+	env.Set("TF_DATA_DIR", filepath.Join(tempDir, dataDir))
+	if err := env.SetAll("environment variable", req.Env); err != nil {
 		return nil, err
 	}
-	return env.vars, nil
+	return env.List(), nil
 }
 
 // writeVars writes the extra vars to vars.tfvars.json in dir, readable by

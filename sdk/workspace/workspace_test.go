@@ -101,3 +101,26 @@ func TestPluginEnviron(t *testing.T) {
 		t.Errorf("environ = %s", env)
 	}
 }
+
+func TestEnv(t *testing.T) {
+	e := workspace.NewEnv([]string{"PATH=/bin", "HOME=/root", "junk", "=x"})
+	e.Set("A", "1")
+	e.Set("PATH", "/usr/bin")
+	if err := e.SetAll("env", map[string]string{"C": "3", "B": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	e.PrependPath("PATH", "/opt/bin", "")
+	e.PrependPath("PYTHONPATH", "/lib", "/fallback")
+	want := "PATH=/opt/bin:/usr/bin HOME=/root A=1 B=2 C=3 PYTHONPATH=/lib:/fallback"
+	if got := strings.Join(e.List(), " "); got != want {
+		t.Errorf("List() = %s, want %s", got, want)
+	}
+	if !e.FromBase("HOME") || e.FromBase("A") || !e.Has("A") || e.Has("junk") {
+		t.Error("FromBase/Has do not tell the layers apart")
+	}
+	for _, bad := range []map[string]string{{"": "x"}, {"A=B": "x"}, {"A": "x\x00"}} {
+		if err := e.SetAll("env", bad); err == nil {
+			t.Errorf("SetAll(%q) accepted an invalid variable", bad)
+		}
+	}
+}
