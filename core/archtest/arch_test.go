@@ -82,6 +82,9 @@ func TestDependencyRules(t *testing.T) {
 		"the plugin host never touches storage, api or services": {
 			from: mod + "/core/pluginhost", forbidden: []string{mod + "/core/store", mod + "/core/api", mod + "/core/service"},
 		},
+		"the embedded web UI imports only the standard library": {
+			from: mod + "/web", forbidden: []string{"github.com/", "golang.org/", "gorm.io/", "google.golang.org/", "gopkg.in/"},
+		},
 		"the model imports only the standard library": {
 			from: mod + "/core/model", forbidden: []string{"github.com/", "golang.org/", "gorm.io/", "google.golang.org/", "gopkg.in/"},
 		},

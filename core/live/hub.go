@@ -97,6 +97,9 @@ type logMessage struct {
 	Time      time.Time `json:"time"`
 	TaskID    int64     `json:"task_id"`
 	ProjectID int64     `json:"project_id"`
+	// Seq is the line's position in the task's log (ours, not Semaphore's):
+	// a client joins live lines to stored ones by it.
+	Seq int64 `json:"seq"`
 }
 
 type updateMessage struct {
@@ -134,7 +137,7 @@ func (h *Hub) TaskOutput(t model.Task, lines []model.OutputLine) {
 	}
 	msgs := make([][]byte, 0, len(lines))
 	for _, l := range lines {
-		b, err := json.Marshal(logMessage{Type: "log", Output: l.Text, Time: l.Time.UTC(), TaskID: t.ID, ProjectID: t.ProjectID})
+		b, err := json.Marshal(logMessage{Type: "log", Output: l.Text, Time: l.Time.UTC(), TaskID: t.ID, ProjectID: t.ProjectID, Seq: l.Seq})
 		if err != nil {
 			continue
 		}

@@ -383,9 +383,9 @@ func TestHub_TaskOutput(t *testing.T) {
 	})
 	msgs, _ := drain(t, s)
 	want := []map[string]any{
-		{"type": "log", "output": "PLAY [all]", "time": "2024-05-06T07:08:09Z", "task_id": 21.0, "project_id": 2.0},
-		{"type": "log", "output": `ok: "quoted" <html> é`, "time": "2024-05-06T07:08:09.5Z", "task_id": 21.0, "project_id": 2.0},
-		{"type": "log", "output": "", "time": "2024-05-06T07:08:10Z", "task_id": 21.0, "project_id": 2.0},
+		{"type": "log", "output": "PLAY [all]", "time": "2024-05-06T07:08:09Z", "task_id": 21.0, "project_id": 2.0, "seq": 1.0},
+		{"type": "log", "output": `ok: "quoted" <html> é`, "time": "2024-05-06T07:08:09.5Z", "task_id": 21.0, "project_id": 2.0, "seq": 2.0},
+		{"type": "log", "output": "", "time": "2024-05-06T07:08:10Z", "task_id": 21.0, "project_id": 2.0, "seq": 3.0},
 	}
 	got := []map[string]any{}
 	for _, m := range msgs {
