@@ -9,7 +9,7 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
 GOBIN_DIR := $(CURDIR)/.cache/bin
 
-.PHONY: help build run test test-go test-sdk vet proto proto-check bench clean FORCE
+.PHONY: help build run test test-go test-sdk test-web web web-dev web-if-stale vet proto proto-check bench clean FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -22,8 +22,29 @@ $(BIN)/signalbox: FORCE
 $(BIN)/plugins/signalbox-plugin-%: FORCE
 	$(GO) build -ldflags '-s -w' -o $@ ./plugins/$*
 
-run: build ## build everything and run the server on SQLite in ./data (SIGNALBOX_LISTEN, default :3000)
+run: web-if-stale build ## build everything and run the server on SQLite in ./data (SIGNALBOX_LISTEN, default :3000)
 	$(BIN)/signalbox server
+
+# The web UI: sources in web/, the built files in web/dist (committed, so
+# that go build never needs Node).
+WEB_SRC := $(shell find web/src web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+
+web: ## build the web UI into web/dist (npm ci && npm run build; needs Node 20.19+)
+	cd web && npm ci && npm run build
+
+web-dev: ## Vite dev server on :5173 with /api (and its WebSocket) proxied to :3000 (SIGNALBOX_API to change)
+	cd web && { [ -d node_modules ] || npm ci; } && npm run dev
+
+# web-if-stale rebuilds web/dist only when a web source is newer than it and
+# npm is installed; otherwise the committed web/dist is used as it is.
+web-if-stale:
+	@if [ -n "$$(find $(WEB_SRC) -newer web/dist/index.html 2>/dev/null | head -1)" ] || [ ! -f web/dist/index.html ]; then \
+		if command -v npm >/dev/null 2>&1; then $(MAKE) web; \
+		else echo "web sources changed but npm is missing: using the committed web/dist"; fi; \
+	fi
+
+test-web: build ## web UI tests: npm ci, Vitest, then the Playwright e2e test against bin/signalbox (needs /usr/bin/chromium)
+	cd web && npm ci && npm test && npm run e2e
 
 vet: ## go vet both modules
 	$(GO) vet ./...
@@ -38,6 +59,7 @@ $(TERRAFORM):
 test: vet $(TERRAFORM) ## run every test (needs PostgreSQL and MariaDB on 127.0.0.1; see .ci/run)
 	cd sdk && $(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) test-web
 
 proto: ## regenerate the protobuf code (needs protoc: apt-get install protobuf-compiler)
 	GOBIN=$(GOBIN_DIR) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)

@@ -7,6 +7,7 @@ import (
 	"github.com/signalbox/signalbox/core/pluginhost"
 	"github.com/signalbox/signalbox/core/runner"
 	"github.com/signalbox/signalbox/core/service"
+	"github.com/signalbox/signalbox/web"
 )
 
 // executors adapts the plugin host to the runner's narrow interface.
@@ -32,14 +33,8 @@ func (a apps) Apps(ctx context.Context) map[string]service.App {
 	return out
 }
 
-// uiHandler serves the web UI; until the UI lands, a short page that points
-// to the API.
+// uiHandler serves the embedded web UI (web/dist): its files, and
+// index.html for the client-side routes.
 func uiHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><html><head><meta charset="utf-8"><title>Signalbox</title></head>
-<body style="font-family:sans-serif;max-width:40em;margin:4em auto">
-<h1>Signalbox</h1><p>The server is running. The REST API is at <code>/api</code>
-(try <a href="/api/ping">/api/ping</a>); see docs/api.md in the repository.</p></body></html>`))
-	})
+	return web.Handler(web.FS())
 }
