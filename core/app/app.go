@@ -122,12 +122,19 @@ func NewHost(cfg config.Config, log hclog.Logger) (*pluginhost.Host, error) {
 }
 
 // pluginEnv is the whole environment of a plugin process: a few harmless
-// variables, never the server's secrets.
+// variables and those meant for plugins (SIGNALBOX_PLUGIN_*, such as
+// SIGNALBOX_PLUGIN_LOG_LEVEL or SIGNALBOX_PLUGIN_TERRAFORM_BINARY), never
+// the server's own settings or secrets.
 func pluginEnv() []string {
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR", "SIGNALBOX_PLUGIN_LOG_LEVEL"} {
+	for _, k := range []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
+		}
+	}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "SIGNALBOX_PLUGIN_") {
+			env = append(env, kv)
 		}
 	}
 	return env

@@ -12,12 +12,12 @@ import (
 const (
 	// envTerraformBinary and envTofuBinary are the paths of the binaries of
 	// the terraform and tofu apps. Default: "terraform" and "tofu" from PATH.
-	envTerraformBinary = "SIGNALBOX_TERRAFORM_BINARY"
-	envTofuBinary      = "SIGNALBOX_TOFU_BINARY"
+	envTerraformBinary = "SIGNALBOX_PLUGIN_TERRAFORM_BINARY"
+	envTofuBinary      = "SIGNALBOX_PLUGIN_TOFU_BINARY"
 	// envPluginCacheDir is the provider cache shared by every task (the
 	// TF_PLUGIN_CACHE_DIR of the tasks). Default:
 	// $TMPDIR/signalbox-terraform-plugin-cache.
-	envPluginCacheDir = "SIGNALBOX_TF_PLUGIN_CACHE_DIR"
+	envPluginCacheDir = "SIGNALBOX_PLUGIN_TF_CACHE_DIR"
 )
 
 // defaultEnv are the variables the plugin sets for Terraform unless the

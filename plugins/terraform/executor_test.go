@@ -218,7 +218,7 @@ func TestTerraform_Errors(t *testing.T) {
 		"a missing variable":           {tf, "required", nil, "terraform plan: No value for required variable"},
 		"a module outside the repo":    {tf, "basic", func(r *executor.RunRequest) { r.Playbook = "../elsewhere" }, `module folder "../elsewhere" is outside the repository`},
 		"a module that does not exist": {tf, "basic", func(r *executor.RunRequest) { r.Playbook = "nope" }, `module folder "nope" not found in repository`},
-		"a missing binary":             {missing, "basic", nil, `Terraform binary "/nonexistent/terraform" (set by SIGNALBOX_TERRAFORM_BINARY) is not an executable file`},
+		"a missing binary":             {missing, "basic", nil, `Terraform binary "/nonexistent/terraform" (set by SIGNALBOX_PLUGIN_TERRAFORM_BINARY) is not an executable file`},
 		"tofu without its binary":      {noTofu, "basic", func(r *executor.RunRequest) { r.App = appTofu }, "OpenTofu not found"},
 		"a bad workspace name":         {tf, "basic", func(r *executor.RunRequest) { r.TaskParams = json.RawMessage(`{"workspace": "../x"}`) }, `invalid workspace name "../x"`},
 		"an unknown app":               {tf, "basic", func(r *executor.RunRequest) { r.App = "pulumi" }, `unknown app "pulumi"`},

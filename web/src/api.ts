@@ -85,11 +85,15 @@ export interface Template {
   task_params: Record<string, unknown>; survey_vars: SurveyVar[] | null; timeout: number; type: string;
   git_branch?: string; limit?: string; allow_override_args_in_task?: boolean;
 }
-export type TaskStatus = 'waiting' | 'starting' | 'running' | 'stopping' | 'success' | 'error' | 'stopped';
+export type TaskStatus =
+  | 'waiting' | 'starting' | 'running' | 'waiting_confirmation' | 'stopping'
+  | 'success' | 'error' | 'stopped' | 'rejected';
 export interface Task {
   id: number; template_id: number; project_id: number; status: TaskStatus; created: string;
   start: string | null; end: string | null; message: string; exit_code?: number; attempt: number;
   environment: string; user_id?: number;
+  /** What the executor reported: an Ansible recap, a Terraform change summary. */
+  summary?: Record<string, unknown>;
 }
 export interface OutputLine { task_id: number; seq: number; time: string; output: string }
 export interface App {
@@ -107,4 +111,4 @@ export interface Schedule {
   type: string; run_at: string | null;
 }
 
-export const finished = (s: TaskStatus) => s === 'success' || s === 'error' || s === 'stopped';
+export const finished = (s: TaskStatus) => s === 'success' || s === 'error' || s === 'stopped' || s === 'rejected';

@@ -27,7 +27,8 @@ export function EmptyState({ title, children, action }: { title: string; childre
 }
 
 const statusColor: Record<TaskStatus, string> = {
-  waiting: 'gray', starting: 'blue', running: 'blue', stopping: 'orange', success: 'green', error: 'red', stopped: 'yellow',
+  waiting: 'gray', starting: 'blue', running: 'blue', waiting_confirmation: 'violet', stopping: 'orange',
+  success: 'green', error: 'red', stopped: 'yellow', rejected: 'grape',
 };
 
 export function StatusBadge({ status }: { status: TaskStatus }) {

@@ -1,5 +1,5 @@
 // One task: status, times, live log (virtualised), stop buttons.
-import { Anchor, Button, Group, Paper, SimpleGrid, Stack, Switch, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Switch, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useRef, useState } from 'react';
@@ -45,7 +45,12 @@ function TaskView({ pid, initial }: { pid: number; initial: Task }) {
     mutationFn: (force: boolean) => api.post(`/project/${pid}/tasks/${task.id}/stop`, { force }),
     onSuccess: () => qc.invalidateQueries({ queryKey: key }),
   });
+  const decide = useMutation({
+    mutationFn: (approve: boolean) => api.post(`/project/${pid}/tasks/${task.id}/${approve ? 'confirm' : 'reject'}`, {}),
+    onSuccess: () => qc.invalidateQueries({ queryKey: key }),
+  });
   const over = finished(task.status);
+  const asking = task.status === 'waiting_confirmation';
   return (
     <Stack maw={1400} h="calc(100vh - 56px - 2 * var(--mantine-spacing-md))">
       <Group justify="space-between">
@@ -67,6 +72,19 @@ function TaskView({ pid, initial }: { pid: number; initial: Task }) {
         <Info label="Exit code">{task.exit_code ?? '—'}{task.attempt > 1 ? ` (attempt ${task.attempt})` : ''}</Info>
       </SimpleGrid>
       {task.message && <Text size="sm" c="dimmed">{task.message}</Text>}
+      {asking && (
+        <Alert color="violet" title="This task waits for your approval">
+          <Stack gap="xs">
+            {task.summary && <Summary summary={task.summary} />}
+            <Group gap="xs">
+              <Button color="green" loading={decide.isPending && decide.variables === true} onClick={() => decide.mutate(true)}>Confirm</Button>
+              <Button color="grape" variant="light" loading={decide.isPending && decide.variables === false} onClick={() => decide.mutate(false)}>Reject</Button>
+            </Group>
+          </Stack>
+        </Alert>
+      )}
+      {!asking && task.summary && <Summary summary={task.summary} />}
+      <ErrorAlert error={decide.error} title="Could not send the decision" />
       <ErrorAlert error={stop.error} title="Could not stop the task" />
       {log.error && <ErrorAlert error={log.error} title="Could not load the output" />}
       <LogView lines={log.lines} version={log.version} loading={log.loading} live={live && !over} connected={log.connected} />
@@ -138,3 +156,17 @@ const Line = memo(function Line({ line }: { line: LogLine }) {
     </div>
   );
 });
+
+/** Summary shows what the executor reported, as labelled counts where it can. */
+function Summary({ summary }: { summary: Record<string, unknown> }) {
+  const counts = (summary.totals ?? summary) as Record<string, unknown>;
+  const entries = Object.entries(counts).filter(([, v]) => typeof v === 'number');
+  if (entries.length === 0) return null;
+  return (
+    <Group gap="xs" data-testid="task-summary">
+      {entries.map(([k, v]) => (
+        <Badge key={k} variant="outline" color="gray">{k}: {String(v)}</Badge>
+      ))}
+    </Group>
+  );
+}
