@@ -40,9 +40,10 @@ func binaries(t *testing.T) (server, pluginDir string) {
 			return
 		}
 		for pkg, out := range map[string]string{
-			"github.com/signalbox/signalbox/cmd/signalbox":   filepath.Join(buildDir, "signalbox"),
-			"github.com/signalbox/signalbox/plugins/shell":   filepath.Join(buildDir, "plugins", "signalbox-plugin-shell"),
-			"github.com/signalbox/signalbox/plugins/ansible": filepath.Join(buildDir, "plugins", "signalbox-plugin-ansible"),
+			"github.com/signalbox/signalbox/cmd/signalbox":     filepath.Join(buildDir, "signalbox"),
+			"github.com/signalbox/signalbox/plugins/shell":     filepath.Join(buildDir, "plugins", "signalbox-plugin-shell"),
+			"github.com/signalbox/signalbox/plugins/ansible":   filepath.Join(buildDir, "plugins", "signalbox-plugin-ansible"),
+			"github.com/signalbox/signalbox/plugins/terraform": filepath.Join(buildDir, "plugins", "signalbox-plugin-terraform"),
 		} {
 			cmd := exec.Command("go", "build", "-o", out, pkg)
 			if b, err := cmd.CombinedOutput(); err != nil {
@@ -685,5 +686,61 @@ func TestE2E_AnsiblePlaybookWithMaskedSecret(t *testing.T) {
 	s.call("GET", fmt.Sprintf("%s/tasks/%d", pp, tk.ID), nil, 200, &got)
 	if !strings.Contains(string(got.Summary), `"localhost"`) {
 		t.Errorf("task summary = %s, want the recap of localhost", got.Summary)
+	}
+}
+
+func TestE2E_TerraformPlanWaitsForConfirmation(t *testing.T) {
+	tf, err := filepath.Abs("../../.cache/bin/terraform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := os.Getenv("SIGNALBOX_TEST_TERRAFORM"); v != "" {
+		tf = v
+	}
+	if _, err := os.Stat(tf); err != nil {
+		t.Fatalf("terraform 1.5.7 is needed at %s: `make test` builds it (or set SIGNALBOX_TEST_TERRAFORM): %v", tf, err)
+	}
+	// The plugin learns where Terraform is through a SIGNALBOX_PLUGIN_ variable.
+	t.Setenv("SIGNALBOX_PLUGIN_TERRAFORM_BINARY", tf)
+	s := startServer(t, t.TempDir())
+	s.login()
+	repo := t.TempDir()
+	module := `resource "terraform_data" "greeting" { input = "hello ${var.who}" }
+variable "who" { type = string }
+output "greeting" { value = terraform_data.greeting.output }
+`
+	if err := os.WriteFile(filepath.Join(repo, "main.tf"), []byte(module), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var p, r, env, tm idObj
+	s.call("POST", "/api/projects", map[string]any{"name": "infra"}, 201, &p)
+	pp := fmt.Sprintf("/api/project/%d", p.ID)
+	s.call("POST", pp+"/repositories", map[string]any{"name": "modules", "git_url": repo}, 201, &r)
+	s.call("POST", pp+"/environment", map[string]any{"name": "prod", "json": `{"who":"world"}`}, 201, &env)
+	s.call("POST", pp+"/templates", map[string]any{"name": "apply", "app": "terraform", "playbook": ".",
+		"repository_id": r.ID, "environment_id": env.ID}, 201, &tm)
+
+	tk := s.startTask(p.ID, tm.ID)
+	waiting := s.waitTask(p.ID, tk.ID, func(x task) bool { return x.Status == "waiting_confirmation" || final(x) })
+	if waiting.Status != "waiting_confirmation" {
+		t.Fatalf("task = %+v, want waiting_confirmation:\n%s", waiting, text(s.output(p.ID, tk.ID)))
+	}
+	var withSummary struct {
+		Summary map[string]any `json:"summary"`
+	}
+	s.call("GET", fmt.Sprintf("%s/tasks/%d", pp, tk.ID), nil, 200, &withSummary)
+	if withSummary.Summary["add"] != 1.0 {
+		t.Errorf("plan summary = %v, want one resource to add", withSummary.Summary)
+	}
+	s.call("POST", fmt.Sprintf("%s/tasks/%d/confirm", pp, tk.ID), nil, 204, nil)
+	done := s.waitTask(p.ID, tk.ID, final)
+	out := text(s.output(p.ID, tk.ID))
+	if done.Status != "success" || !strings.Contains(out, "hello world") {
+		t.Errorf("after confirmation: %+v\n%s", done, out)
+	}
+	// A second run has nothing to change: success without asking.
+	tk = s.startTask(p.ID, tm.ID)
+	if got := s.waitTask(p.ID, tk.ID, func(x task) bool { return x.Status == "waiting_confirmation" || final(x) }); got.Status != "success" {
+		t.Errorf("a plan without changes = %+v", got)
 	}
 }
