@@ -253,4 +253,5 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 console.log(`e2e: ${failed ? 'FAIL' : 'PASS'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+console.log(`e2e: ${failed ? 0 : 1} passed, ${failed ? 1 : 0} failed`);
 process.exit(failed ? 1 : 0);
