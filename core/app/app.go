@@ -23,6 +23,7 @@ import (
 	"github.com/signalbox/signalbox/core/gitsrc"
 	"github.com/signalbox/signalbox/core/live"
 	"github.com/signalbox/signalbox/core/pluginhost"
+	"github.com/signalbox/signalbox/core/retention"
 	"github.com/signalbox/signalbox/core/runner"
 	"github.com/signalbox/signalbox/core/scheduler"
 	"github.com/signalbox/signalbox/core/secretbox"
@@ -221,6 +222,10 @@ func (a *App) Run(ctx context.Context) error {
 	runCtx, stopRunner := context.WithCancel(context.Background())
 	runnerDone := make(chan error, 1)
 	go func() { runnerDone <- a.Runner.Run(runCtx) }()
+	if rc := (retention.Config{MaxTasksPerTemplate: a.cfg.Retention.MaxTasksPerTemplate,
+		MaxAge: time.Duration(a.cfg.Retention.MaxDays) * 24 * time.Hour}); rc.Enabled() {
+		go retention.New(rc, a.Store, a.log).Run(runCtx)
+	}
 	schedulerDone := make(chan struct{})
 	go func() { defer close(schedulerDone); a.Scheduler.Run(runCtx) }()
 	serveErr := make(chan error, 1)

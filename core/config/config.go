@@ -37,6 +37,8 @@ type Config struct {
 	Plugins []PluginConfig `yaml:"plugins"`
 	// Runner configures task execution.
 	Runner RunnerConfig `yaml:"runner"`
+	// Retention deletes old tasks and their output in the background.
+	Retention RetentionConfig `yaml:"retention"`
 	// Admin is the first administrator, created on an empty database only.
 	Admin AdminConfig `yaml:"admin"`
 	// Log configures logging.
@@ -84,6 +86,16 @@ type RunnerConfig struct {
 	// LeaseDuration is how long a claimed task stays owned without renewal.
 	// Default 30s.
 	LeaseDuration time.Duration `yaml:"lease_duration"`
+}
+
+// RetentionConfig says which finished tasks to keep. Zero keeps all.
+type RetentionConfig struct {
+	// MaxTasksPerTemplate keeps the newest N finished tasks of each
+	// template. Default 0 (all). Env SIGNALBOX_RETENTION_MAX_TASKS.
+	MaxTasksPerTemplate int `yaml:"max_tasks_per_template"`
+	// MaxDays deletes finished tasks that ended more than N days ago.
+	// Default 0 (never). Env SIGNALBOX_RETENTION_MAX_DAYS.
+	MaxDays int `yaml:"max_days"`
 }
 
 // AdminConfig is the first administrator.
@@ -168,6 +180,18 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 		}
 		cfg.Runner.MaxParallel = n
 	}
+	for key, dst := range map[string]*int{
+		"SIGNALBOX_RETENTION_MAX_TASKS": &cfg.Retention.MaxTasksPerTemplate,
+		"SIGNALBOX_RETENTION_MAX_DAYS":  &cfg.Retention.MaxDays,
+	} {
+		if v, ok := lookup(key); ok && v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%s: %q is not a non-negative number", key, v)
+			}
+			*dst = n
+		}
+	}
 	if v, ok := lookup("SIGNALBOX_COOKIE_SECURE"); ok && v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -214,6 +238,9 @@ func (c *Config) Resolve() error {
 		if exe, err := os.Executable(); err == nil {
 			c.PluginDir = filepath.Join(filepath.Dir(exe), "plugins")
 		}
+	}
+	if c.Retention.MaxTasksPerTemplate < 0 || c.Retention.MaxDays < 0 {
+		return fmt.Errorf("retention limits must not be negative")
 	}
 	if c.Runner.MaxParallel < 1 {
 		return fmt.Errorf("runner.max_parallel must be at least 1, got %d", c.Runner.MaxParallel)

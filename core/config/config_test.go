@@ -46,6 +46,13 @@ func TestLoad(t *testing.T) {
 			}},
 		"an unknown field in the file is refused":    {file: bad, wantErr: "no_such_field"},
 		"a bad number in the environment is refused": {env: map[string]string{"SIGNALBOX_MAX_PARALLEL_TASKS": "many"}, wantErr: "not a number"},
+		"retention from the environment": {env: map[string]string{"SIGNALBOX_RETENTION_MAX_TASKS": "50", "SIGNALBOX_RETENTION_MAX_DAYS": "30"},
+			check: func(t *testing.T, c Config) {
+				if c.Retention.MaxTasksPerTemplate != 50 || c.Retention.MaxDays != 30 {
+					t.Errorf("retention = %+v", c.Retention)
+				}
+			}},
+		"a negative retention is refused": {env: map[string]string{"SIGNALBOX_RETENTION_MAX_DAYS": "-1"}, wantErr: "non-negative"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, err := Load(tc.file, env(tc.env))

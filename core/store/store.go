@@ -129,8 +129,10 @@ type TaskFilter struct {
 	Statuses   []model.TaskStatus
 	// BeforeID pages backwards: only tasks with a smaller id.
 	BeforeID int64
-	Limit    int
-	Offset   int
+	// EndedBefore keeps only tasks that ended before this time.
+	EndedBefore time.Time
+	Limit       int
+	Offset      int
 }
 
 // Transition is a fenced change of a task's status. It applies only while

@@ -159,6 +159,9 @@ func (ts tasks) List(ctx context.Context, f store.TaskFilter) ([]model.Task, err
 	if f.BeforeID != 0 {
 		db = db.Where("id < ?", f.BeforeID)
 	}
+	if !f.EndedBefore.IsZero() {
+		db = db.Where("ended < ?", dbTime(f.EndedBefore))
+	}
 	db, err := page(db.Order("id DESC"), f.Limit, f.Offset)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
