@@ -26,20 +26,23 @@ run: web-if-stale build ## build everything and run the server on SQLite in ./da
 	$(BIN)/signalbox server
 
 # The web UI: sources in web/, the built files in web/dist (committed, so
-# that go build never needs Node).
-WEB_SRC := $(shell find web/src web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+# that go build never needs Node). web/dist/.source-hash records which
+# sources the committed build came from (go:embed skips dot files).
+WEB_SRC_HASH = find web/src web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
 
 web: ## build the web UI into web/dist (npm ci && npm run build; needs Node 20.19+)
 	cd web && npm ci && npm run build
+	$(WEB_SRC_HASH) > web/dist/.source-hash
 
 web-dev: ## Vite dev server on :5173 with /api (and its WebSocket) proxied to :3000 (SIGNALBOX_API to change)
 	cd web && { [ -d node_modules ] || npm ci; } && npm run dev
 
-# web-if-stale rebuilds web/dist only when a web source is newer than it and
-# npm is installed; otherwise the committed web/dist is used as it is.
+# web-if-stale rebuilds web/dist only when the web sources differ from those
+# of the committed build and npm is installed; a failed rebuild keeps the
+# committed web/dist, so `make run` never fails for the UI's sake.
 web-if-stale:
-	@if [ -n "$$(find $(WEB_SRC) -newer web/dist/index.html 2>/dev/null | head -1)" ] || [ ! -f web/dist/index.html ]; then \
-		if command -v npm >/dev/null 2>&1; then $(MAKE) web; \
+	@if [ "$$($(WEB_SRC_HASH))" != "$$(cat web/dist/.source-hash 2>/dev/null)" ]; then \
+		if command -v npm >/dev/null 2>&1; then $(MAKE) web || echo "web UI build failed: using the committed web/dist"; \
 		else echo "web sources changed but npm is missing: using the committed web/dist"; fi; \
 	fi
 
