@@ -12,9 +12,3 @@ var defaultEnv = map[string]string{
 	// running the playbook on no host at all.
 	"ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
 }
-
-// variable set again keeps its place.
-// setAll sets vars in the order of their names, after checking that they
-// can be environment variables. what names the layer in errors.
-// prependPath sets k to dir followed by the current value of k, or by
-// fallback when k is not set: a search path where dir comes first.

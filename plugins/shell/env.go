@@ -124,5 +124,3 @@ func isIdentifier(s string) bool {
 	}
 	return true
 }
-
-// variable set again keeps its place.

@@ -14,6 +14,11 @@ const (
 	// the terraform and tofu apps. Default: "terraform" and "tofu" from PATH.
 	envTerraformBinary = "SIGNALBOX_PLUGIN_TERRAFORM_BINARY"
 	envTofuBinary      = "SIGNALBOX_PLUGIN_TOFU_BINARY"
+	// envTerraformArgs and envTofuArgs are extra arguments (separated by
+	// white space) for every plan and apply of the app, such as
+	// "-lock-timeout=60s -parallelism=4".
+	envTerraformArgs = "SIGNALBOX_PLUGIN_TERRAFORM_ARGS"
+	envTofuArgs      = "SIGNALBOX_PLUGIN_TOFU_ARGS"
 	// envPluginCacheDir is the provider cache shared by every task (the
 	// TF_PLUGIN_CACHE_DIR of the tasks). Default:
 	// $TMPDIR/signalbox-terraform-plugin-cache.
@@ -51,13 +56,15 @@ type config struct {
 	env []string
 	// binaries maps an app id to its binary's path, when configured.
 	binaries map[string]string
+	// args maps an app id to extra arguments of its plan and apply.
+	args map[string][]string
 	// pluginCacheDir is the shared provider cache.
 	pluginCacheDir string
 }
 
 // configFromEnv reads the plugin's configuration from its environment.
 func configFromEnv(environ []string) config {
-	c := config{binaries: map[string]string{}}
+	c := config{binaries: map[string]string{}, args: map[string][]string{}}
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
 		switch {
@@ -66,6 +73,10 @@ func configFromEnv(environ []string) config {
 			c.binaries[appTerraform] = v
 		case k == envTofuBinary:
 			c.binaries[appTofu] = v
+		case k == envTerraformArgs:
+			c.args[appTerraform] = strings.Fields(v)
+		case k == envTofuArgs:
+			c.args[appTofu] = strings.Fields(v)
 		case k == envPluginCacheDir:
 			c.pluginCacheDir = v
 		default:
@@ -77,7 +88,3 @@ func configFromEnv(environ []string) config {
 	}
 	return c
 }
-
-// its place.
-// setAll sets vars in the order of their names, after checking that they
-// can be environment variables.

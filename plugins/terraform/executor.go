@@ -192,6 +192,7 @@ func (tf *Terraform) Run(ctx context.Context, req executor.RunRequest, out execu
 	if vars != "" {
 		planArgs = append(planArgs, "-var-file="+vars)
 	}
+	planArgs = append(planArgs, tf.cfg.args[req.App]...)
 	planArgs = append(planArgs, req.Arguments...)
 	code, res, ok := s.run("plan", planArgs...)
 	if !ok {
@@ -236,7 +237,8 @@ func (tf *Terraform) Run(ctx context.Context, req executor.RunRequest, out execu
 		}
 		s.system("the plan was confirmed")
 	}
-	if res, ok := s.step("apply", "apply", "-input=false", "-no-color", plan); !ok {
+	applyArgs := append([]string{"apply", "-input=false", "-no-color"}, tf.cfg.args[req.App]...)
+	if res, ok := s.step("apply", append(applyArgs, plan)...); !ok {
 		return res, nil
 	}
 	sum.Applied = true
