@@ -8,6 +8,15 @@ import (
 	"github.com/signalbox/signalbox/core/model"
 )
 
+// mapAll converts a list of model values to their DTOs.
+func mapAll[T, D any](xs []T, f func(T) D) []D {
+	out := make([]D, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
 // The DTOs below are the API's JSON, in Semaphore's field names. They are
 // separate from the model on purpose: a DTO has no field for a secret.
 

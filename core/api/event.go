@@ -34,11 +34,7 @@ func (a *API) renderEvents(c *gin.Context, projectID int64, limit int) (int, any
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]eventDTO, len(es))
-	for i, e := range es {
-		out[i] = toEventDTO(e)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, mapAll(es, toEventDTO), nil
 }
 
 func (a *API) listEvents(c *gin.Context) (int, any, error) { return a.renderEvents(c, 0, 1000) }

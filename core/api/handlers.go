@@ -103,11 +103,9 @@ func (a *API) listTokens(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]tokenDTO, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, tokenDTO{ID: t.ID, Created: t.Created, Expired: t.Expired, UserID: t.UserID})
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, mapAll(ts, func(t model.APIToken) tokenDTO {
+		return tokenDTO{ID: t.ID, Created: t.Created, Expired: t.Expired, UserID: t.UserID}
+	}), nil
 }
 
 // createToken answers the token itself in "id", once, as Semaphore does.
@@ -128,11 +126,7 @@ func (a *API) listUsers(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]userDTO, 0, len(us))
-	for _, u := range us {
-		out = append(out, toUserDTO(u))
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, mapAll(us, toUserDTO), nil
 }
 
 func (a *API) createUser(c *gin.Context) (int, any, error) {
@@ -181,11 +175,7 @@ func (a *API) listProjects(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]projectDTO, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, toProjectDTO(p))
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, mapAll(ps, toProjectDTO), nil
 }
 
 func (a *API) createProject(c *gin.Context) (int, any, error) {
@@ -262,11 +252,7 @@ func (a *API) listKeys(c *gin.Context) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]keyDTO, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, toKeyDTO(k))
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, mapAll(ks, toKeyDTO), nil
 }
 
 func (a *API) getKey(c *gin.Context) (int, any, error) {
@@ -378,11 +364,7 @@ func (a *API) renderTasks(c *gin.Context, f service.TaskFilter) (int, any, error
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]taskDTO, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, toTaskDTO(t))
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, mapAll(ts, toTaskDTO), nil
 }
 
 func (a *API) startTask(c *gin.Context) (int, any, error) {

@@ -73,11 +73,7 @@ func resourceRoutes[T any, In any, Out any](svc resourceService[T], idName strin
 			if err != nil {
 				return 0, nil, err
 			}
-			dtos := make([]Out, len(vs))
-			for i, v := range vs {
-				dtos[i] = out(v)
-			}
-			return http.StatusOK, dtos, nil
+			return http.StatusOK, mapAll(vs, out), nil
 		},
 		create: func(c *gin.Context) (int, any, error) { return save(c, false) },
 		get: func(c *gin.Context) (int, any, error) {
