@@ -43,6 +43,19 @@ type taskRow struct {
 
 func (taskRow) TableName() string { return "tasks" }
 
+// taskColumns are the columns of tasks in the order of taskRow.fields.
+const taskColumns = "id, project_id, template_id, status, message, user_id, created, started, ended, " +
+	"debug, dry_run, diff, playbook, environment, arguments, git_branch, host_limit, params, " +
+	"commit_hash, version, build_task_id, attempt, owner, lease_until, exit_code, summary"
+
+// fields points at the row's fields, in the order of taskColumns, for a
+// scan without gorm's reflection on the hot listing path.
+func (r *taskRow) fields() []any {
+	return []any{&r.ID, &r.ProjectID, &r.TemplateID, &r.Status, &r.Message, &r.UserID, &r.Created, &r.Start, &r.End,
+		&r.Debug, &r.DryRun, &r.Diff, &r.Playbook, &r.Environment, &r.Arguments, &r.GitBranch, &r.Limit, &r.Params,
+		&r.CommitHash, &r.Version, &r.BuildTaskID, &r.Attempt, &r.Owner, &r.LeaseUntil, &r.ExitCode, &r.Summary}
+}
+
 func toTaskRow(t model.Task) taskRow {
 	return taskRow{
 		ID:          t.ID,
@@ -166,11 +179,23 @@ func (ts tasks) List(ctx context.Context, f store.TaskFilter) ([]model.Task, err
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	var rows []taskRow
-	if err := db.Find(&rows).Error; err != nil {
+	rows, err := db.Model(&taskRow{}).Select(taskColumns).Rows()
+	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	return mapRows(rows, taskRow.model), nil
+	defer rows.Close()
+	var out []model.Task
+	for rows.Next() {
+		var r taskRow
+		if err := rows.Scan(r.fields()...); err != nil {
+			return nil, fmt.Errorf("list tasks: %w", err)
+		}
+		out = append(out, r.model())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return out, nil
 }
 
 // Delete removes a task and its output; projectID 0 matches any project.
