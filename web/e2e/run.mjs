@@ -193,6 +193,18 @@ try {
   await shot('09-templates');
   step('template created');
 
+  // Views: add one; its tab is empty until a template chooses it.
+  await page.getByRole('button', { name: 'Manage views' }).click();
+  await dialog().getByLabel('New view').fill('Deploy');
+  await dialog().getByRole('button', { name: 'Add view' }).click();
+  await dialog().getByRole('textbox', { name: 'Title of view Deploy' }).waitFor();
+  await dialog().getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('tab', { name: 'Deploy' }).click();
+  await page.getByText('No templates in this view').waitFor();
+  await shot('09-templates-view');
+  await page.getByRole('tab', { name: 'All' }).click();
+  await page.getByRole('cell', { name: 'hello', exact: true }).waitFor();
+
   // Run it and follow the task.
   await page.getByRole('button', { name: 'Run hello' }).click();
   await shot('10-run-dialog');
@@ -214,6 +226,16 @@ try {
   await shot('11-task');
   step('task succeeded with live output');
 
+  // Log search: highlights matches and steps through them.
+  await page.getByLabel('Search the log').fill('step');
+  await page.getByTestId('log-matches').filter({ hasText: '1 of 5' }).waitFor();
+  await page.getByLabel('Search the log').press('Enter');
+  await page.getByTestId('log-matches').filter({ hasText: '2 of 5' }).waitFor();
+  const marks = await log.locator('mark.log-match').count();
+  if (marks < 5) throw new Error(`expected 5 highlighted matches, got ${marks}`);
+  await shot('11-task-search');
+  await page.getByLabel('Search the log').fill('');
+
   // History lists it; dark theme looks right too.
   await nav('Dashboard / Task history');
   await page.getByRole('cell', { name: 'hello', exact: true }).waitFor();
@@ -228,12 +250,66 @@ try {
   const count2 = await page.getByTestId('log-count').textContent();
   if (!count2.startsWith('8 lines')) throw new Error(`expected 8 lines after reload, got "${count2}"`);
 
+  // Integrations: create one and give it a webhook URL.
+  await nav('Integrations');
+  await page.getByText('No integrations yet').waitFor();
+  await page.getByRole('button', { name: 'New integration' }).first().click();
+  await dialog().getByRole('textbox', { name: 'Name', exact: true }).fill('on push');
+  await dialog().getByRole('combobox', { name: 'Template' }).click();
+  await page.getByRole('option', { name: 'hello' }).click();
+  await dialog().getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('cell', { name: 'on push', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Webhook URLs of on push' }).click();
+  await dialog().getByRole('button', { name: 'Add URL' }).click();
+  const hook = await dialog().getByTestId('webhook-url').textContent();
+  if (!hook.startsWith(`${base}/api/integrations/`)) throw new Error(`unexpected webhook URL ${hook}`);
+  await shot('14-integration-urls');
+  await dialog().getByRole('button', { name: 'Close' }).click();
+  step('integration created');
+
+  // Backup download.
+  await nav('Settings');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download backup' }).click()]);
+  if (!download.suggestedFilename().endsWith('.json')) throw new Error(`unexpected backup name ${download.suggestedFilename()}`);
+  await shot('15-settings');
+
   // Delete the project, with confirmation.
   await nav('Settings');
   await page.getByRole('button', { name: 'Delete project' }).click();
   await dialog().getByLabel('Project name').fill('Demo');
   await dialog().getByRole('button', { name: 'Delete' }).click();
   await page.getByText('No projects yet').waitFor();
+
+  // API tokens: a new token is shown once.
+  await page.getByTestId('current-user').click();
+  await page.getByRole('menuitem', { name: 'API tokens' }).click();
+  await page.getByText('No API tokens yet').waitFor();
+  await page.getByRole('button', { name: 'New token' }).first().click();
+  await dialog().getByText('This token will not be shown again').waitFor();
+  const token = await dialog().getByTestId('new-token').textContent();
+  if (!token || token.length < 16) throw new Error(`unexpected token "${token}"`);
+  await shot('16-token-created');
+  await dialog().getByRole('button', { name: 'Done' }).click();
+  await page.getByText('active', { exact: true }).waitFor();
+  const tokenRes = await fetch(`${base}/api/user`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!tokenRes.ok) throw new Error(`the new token does not work: ${tokenRes.status}`);
+
+  // Users (admin): create one, and see the last admin refused.
+  await page.getByTestId('current-user').click();
+  await page.getByRole('menuitem', { name: 'Users' }).click();
+  await page.getByRole('button', { name: 'New user' }).click();
+  await dialog().getByRole('textbox', { name: 'Username' }).fill('bob');
+  await dialog().getByRole('textbox', { name: 'Name', exact: true }).fill('Bob');
+  await dialog().getByRole('textbox', { name: 'Email' }).fill('bob@example.com');
+  await dialog().getByRole('textbox', { name: 'Password' }).fill('bob-Password-123');
+  await dialog().getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('cell', { name: 'bob', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Delete admin' }).click();
+  await dialog().getByRole('button', { name: 'Delete' }).click();
+  await dialog().getByRole('alert').waitFor();
+  await shot('17-users-last-admin');
+  await dialog().getByRole('button', { name: 'Cancel' }).click();
+  step('tokens and users');
 
   // Logout.
   await page.getByTestId('current-user').click();

@@ -15,6 +15,7 @@ const sections = [
   ['keys', 'Keys'],
   ['repositories', 'Repositories'],
   ['schedules', 'Schedules'],
+  ['integrations', 'Integrations'],
   ['team', 'Team'],
   ['settings', 'Settings'],
 ] as const;
@@ -69,6 +70,7 @@ export function Layout() {
             )}
           </Group>
           <Group gap="sm">
+            {user.data.admin && <Text component={Link} to="/admin/users" size="sm" visibleFrom="sm">Users</Text>}
             <ThemeToggle />
             <Menu position="bottom-end">
               <Menu.Target>
@@ -78,6 +80,9 @@ export function Layout() {
               </Menu.Target>
               <Menu.Dropdown>
                 <Menu.Label>{user.data.username}{user.data.admin ? ' (admin)' : ''}</Menu.Label>
+                <Menu.Item component={Link} to="/user/tokens">API tokens</Menu.Item>
+                {user.data.admin && <Menu.Item component={Link} to="/admin/users">Users</Menu.Item>}
+                <Menu.Divider />
                 <Menu.Item onClick={logout}>Log out</Menu.Item>
               </Menu.Dropdown>
             </Menu>

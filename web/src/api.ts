@@ -68,7 +68,16 @@ export const api = {
 
 // The API's JSON shapes (docs/api.md, core/api/dto.go).
 
-export interface User { id: number; username: string; name: string; email: string; admin: boolean }
+export interface User { id: number; username: string; name: string; email: string; admin: boolean; created?: string }
+/** An API token as listed: a short id, never the token itself. */
+export interface ApiToken { id: string; created: string; expired: boolean; user_id?: number }
+export interface View { id: number; project_id: number; title: string; position: number }
+export type AuthMethod = 'none' | 'token' | 'hmac' | 'github' | 'gitlab' | 'basic';
+export interface Integration {
+  id: number; name: string; project_id: number; template_id: number; auth_method: AuthMethod; auth_header: string;
+  searchable: boolean; task_params: Record<string, unknown> | null;
+}
+export interface IntegrationAlias { id: number; project_id: number; integration_id: number | null; alias: string; url: string }
 export interface Project { id: number; name: string; created: string; max_parallel_tasks: number }
 export interface Key { id: number; name: string; type: string; project_id: number }
 export interface Repository { id: number; name: string; project_id: number; git_url: string; git_branch: string; ssh_key_id: number }
@@ -83,7 +92,7 @@ export interface Template {
   id: number; project_id: number; name: string; description: string; app: string; playbook: string;
   repository_id: number; inventory_id?: number; environment_id?: number; arguments?: string;
   task_params: Record<string, unknown>; survey_vars: SurveyVar[] | null; timeout: number; type: string;
-  git_branch?: string; limit?: string; allow_override_args_in_task?: boolean;
+  git_branch?: string; limit?: string; allow_override_args_in_task?: boolean; view_id?: number;
 }
 export type TaskStatus =
   | 'waiting' | 'starting' | 'running' | 'waiting_confirmation' | 'stopping'

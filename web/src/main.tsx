@@ -17,6 +17,9 @@ import { EnvironmentsPage, InventoriesPage, KeysPage, RepositoriesPage } from '.
 import { TeamPage } from './pages/Team';
 import { SchedulesPage } from './pages/Schedules';
 import { SettingsPage } from './pages/Settings';
+import { TokensPage } from './pages/Tokens';
+import { UsersPage } from './pages/Users';
+import { IntegrationsPage } from './pages/Integrations';
 
 const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'sm' });
 
@@ -48,6 +51,9 @@ const router = createBrowserRouter([
       { path: '/project/:pid/schedules', element: <SchedulesPage /> },
       { path: '/project/:pid/team', element: <TeamPage /> },
       { path: '/project/:pid/settings', element: <SettingsPage /> },
+      { path: '/project/:pid/integrations', element: <IntegrationsPage /> },
+      { path: '/user/tokens', element: <TokensPage /> },
+      { path: '/admin/users', element: <UsersPage /> },
       { path: '*', element: <NotFound /> },
     ],
   },

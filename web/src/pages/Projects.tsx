@@ -1,18 +1,23 @@
-import { Button, Card, Group, Modal, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Card, FileInput, Group, Modal, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { api, type Project } from '../api';
 import { EmptyState, ErrorAlert, Loading, formatTime } from '../ui';
+import { parseBackup } from '../download';
 
 export function ProjectsPage() {
   const projects = useQuery({ queryKey: ['projects'], queryFn: () => api.get<Project[]>('/projects') });
   const [open, setOpen] = useState(false);
+  const [restoring, setRestoring] = useState(false);
   return (
     <Stack maw={1100}>
       <Group justify="space-between">
         <Title order={2}>Projects</Title>
-        <Button onClick={() => setOpen(true)}>New project</Button>
+        <Group gap="xs">
+          <Button variant="default" onClick={() => setRestoring(true)}>Restore from backup</Button>
+          <Button onClick={() => setOpen(true)}>New project</Button>
+        </Group>
       </Group>
       <ErrorAlert error={projects.error} />
       {projects.isPending ? <Loading /> : projects.data?.length === 0 ? (
@@ -31,6 +36,7 @@ export function ProjectsPage() {
         </SimpleGrid>
       )}
       <NewProject opened={open} onClose={() => setOpen(false)} />
+      {restoring && <RestoreProject onClose={() => setRestoring(false)} />}
     </Stack>
   );
 }
@@ -57,6 +63,37 @@ function NewProject({ opened, onClose }: { opened: boolean; onClose: () => void 
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>Cancel</Button>
             <Button type="submit" loading={create.isPending}>Create</Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+function RestoreProject({ onClose }: { onClose: () => void }) {
+  const [file, setFile] = useState<File | null>(null);
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  const restore = useMutation({
+    mutationFn: async () => api.post<Project>('/projects/restore', parseBackup(await file!.text())),
+    onSuccess: (p) => {
+      void qc.invalidateQueries({ queryKey: ['projects'] });
+      onClose();
+      navigate(`/project/${p.id}/history`);
+    },
+  });
+  return (
+    <Modal opened onClose={onClose} title="Restore a project from a backup">
+      <form onSubmit={(e) => { e.preventDefault(); if (file) restore.mutate(); }}>
+        <Stack>
+          <Text size="sm">Choose a backup downloaded from a project's settings (Signalbox's or Semaphore's). It becomes a new project that you own.
+            Backups hold no secrets: set the keys' and secrets' values afterwards.</Text>
+          <FileInput label="Backup file" required accept="application/json,.json" placeholder="Choose a .json file" clearable
+            value={file} onChange={(f) => { setFile(f); restore.reset(); }} />
+          <ErrorAlert error={restore.error} title="Could not restore the backup" />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>Cancel</Button>
+            <Button type="submit" loading={restore.isPending} disabled={!file}>Restore</Button>
           </Group>
         </Stack>
       </form>

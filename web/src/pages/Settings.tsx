@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, type Project } from '../api';
 import { ErrorAlert, Loading, useProjectId } from '../ui';
+import { backupFileName, saveJSON } from '../download';
 
 export function SettingsPage() {
   const pid = useProjectId();
@@ -26,6 +27,10 @@ function Settings({ project }: { project: Project }) {
     mutationFn: () => api.del(`/project/${project.id}`),
     onSuccess: () => { void qc.invalidateQueries({ queryKey: ['projects'] }); navigate('/'); },
   });
+  const backup = useMutation({
+    mutationFn: () => api.get<unknown>(`/project/${project.id}/backup`),
+    onSuccess: (doc) => saveJSON(doc, backupFileName(project.name)),
+  });
   return (
     <Stack maw={700}>
       <Title order={2}>Project settings</Title>
@@ -37,6 +42,16 @@ function Settings({ project }: { project: Project }) {
             <Group justify="flex-end"><Button type="submit" loading={save.isPending}>{save.isSuccess ? 'Saved' : 'Save'}</Button></Group>
           </Stack>
         </form>
+      </Paper>
+      <Paper withBorder p="lg">
+        <Stack>
+          <Title order={4}>Backup</Title>
+          <Text size="sm">Download the project's configuration (keys, repositories, inventories, environments, views, templates,
+            schedules and integrations) as one JSON file. It holds no secrets: after a restore, set the keys' and secrets' values again.
+            Restore it from the projects page.</Text>
+          <ErrorAlert error={backup.error} title="Could not download the backup" />
+          <Group><Button variant="default" loading={backup.isPending} onClick={() => backup.mutate()}>Download backup</Button></Group>
+        </Stack>
       </Paper>
       <Paper withBorder p="lg" style={{ borderColor: 'var(--mantine-color-red-6)' }}>
         <Stack>

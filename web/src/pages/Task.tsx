@@ -1,11 +1,12 @@
 // One task: status, times, live log (virtualised), stop buttons.
-import { Alert, Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Switch, Text, Title } from '@mantine/core';
+import { ActionIcon, Alert, Anchor, Badge, Button, Group, Paper, SimpleGrid, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, finished, type Task, type Template } from '../api';
 import { parseAnsi, type Style } from '../ansi';
+import { matchingLines, splitMatches, step } from '../logsearch';
 import { useTaskLog, type LogLine, type UpdateMessage } from '../tasklog';
 import { ErrorAlert, Loading, StatusBadge, formatDuration, formatTime, useProjectId } from '../ui';
 
@@ -106,8 +107,27 @@ const ROW = 20;
 function LogView({ lines, version, loading, live, connected }: { lines: LogLine[]; version: number; loading: boolean; live: boolean; connected: boolean }) {
   const parent = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
+  const [search, setSearch] = useState('');
+  const query = useDeferredValue(search);
+  const [current, setCurrent] = useState(-1);
   const count = lines.length;
   const v = useVirtualizer({ count, getScrollElement: () => parent.current, estimateSize: () => ROW, overscan: 30 });
+  // lines grows in place: version and count say when it changed.
+  const matches = useMemo(() => matchingLines(lines, query), [lines, query, version, count]);
+  const currentLine = current >= 0 && current < matches.length ? matches[current] : -1;
+  const jump = (i: number) => {
+    if (i < 0 || i >= matches.length) return;
+    setCurrent(i);
+    setFollow(false);
+    v.scrollToIndex(matches[i], { align: 'center' });
+  };
+  // A new query starts at its first match.
+  useEffect(() => {
+    if (!query) { setCurrent(-1); return; }
+    const first = matchingLines(lines, query);
+    if (first.length) { setCurrent(0); setFollow(false); v.scrollToIndex(first[0], { align: 'center' }); } else setCurrent(-1);
+    // (only when the query changes, not as lines arrive)
+  }, [query]);
   useEffect(() => {
     if (follow && count > 0) v.scrollToIndex(count - 1, { align: 'end' });
   }, [follow, count, version, v]);
@@ -116,7 +136,7 @@ function LogView({ lines, version, loading, live, connected }: { lines: LogLine[
     if (!el) return;
     const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < ROW * 2;
     if (!atBottom && follow) setFollow(false);
-    else if (atBottom && !follow) setFollow(true);
+    else if (atBottom && !follow && !query) setFollow(true);
   };
   return (
     <Stack gap={4} style={{ flex: 1, minHeight: 240 }}>
@@ -124,7 +144,22 @@ function LogView({ lines, version, loading, live, connected }: { lines: LogLine[
         <Text size="sm" c="dimmed" data-testid="log-count">
           {count} line{count === 1 ? '' : 's'}{loading ? ' — loading…' : ''}{live ? (connected ? ' — live' : ' — connecting…') : ''}
         </Text>
-        <Switch size="sm" label="Follow" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} />
+        <Group gap="xs">
+          <TextInput size="xs" w={220} placeholder="Search the log" aria-label="Search the log" type="search" value={search}
+            onChange={(e) => setSearch(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') { e.preventDefault(); jump(step(current, matches.length, e.shiftKey ? -1 : 1)); }
+              if (e.key === 'Escape') setSearch('');
+            }} />
+          {query && (
+            <Text size="xs" c="dimmed" data-testid="log-matches" miw={70}>
+              {matches.length ? `${current + 1} of ${matches.length}` : 'no match'}
+            </Text>
+          )}
+          <ActionIcon variant="default" aria-label="Previous match" disabled={!matches.length} onClick={() => jump(step(current, matches.length, -1))}>↑</ActionIcon>
+          <ActionIcon variant="default" aria-label="Next match" disabled={!matches.length} onClick={() => jump(step(current, matches.length, 1))}>↓</ActionIcon>
+          <Switch size="sm" label="Follow" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} />
+        </Group>
       </Group>
       <div ref={parent} className="log" onScroll={onScroll} role="log" aria-label="Task output"
         style={{ flex: 1, overflow: 'auto', minHeight: 200 }}>
@@ -132,7 +167,7 @@ function LogView({ lines, version, loading, live, connected }: { lines: LogLine[
         <div style={{ height: v.getTotalSize(), position: 'relative', minWidth: '100%', width: 'max-content' }}>
           {v.getVirtualItems().map((item) => (
             <div key={item.index} style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW, transform: `translateY(${item.start}px)` }}>
-              <Line line={lines[item.index]} />
+              <Line line={lines[item.index]} query={query} current={item.index === currentLine} />
             </div>
           ))}
         </div>
@@ -146,13 +181,17 @@ const css = (s?: Style): React.CSSProperties | undefined => s && {
   fontStyle: s.italic ? 'italic' : undefined, textDecoration: s.underline ? 'underline' : undefined,
 };
 
-const Line = memo(function Line({ line }: { line: LogLine }) {
+const Line = memo(function Line({ line, query, current }: { line: LogLine; query: string; current: boolean }) {
   const { spans } = parseAnsi(line.output);
   const t = new Date(line.time);
   return (
-    <div className="log-line">
+    <div className={current ? 'log-line log-current' : 'log-line'} data-current={current || undefined}>
       <span className="log-time">{isNaN(t.getTime()) ? '' : t.toLocaleTimeString()}</span>
-      <span>{spans.map((s, i) => <span key={i} style={css(s.style)}>{s.text}</span>)}</span>
+      <span>{spans.map((s, i) => (
+        <span key={i} style={css(s.style)}>
+          {query ? splitMatches(s.text, query).map((m, j) => (m.match ? <mark key={j} className="log-match">{m.text}</mark> : m.text)) : s.text}
+        </span>
+      ))}</span>
     </div>
   );
 });

@@ -4,7 +4,8 @@ import { ActionIcon, Button, Checkbox, Divider, Group, NumberInput, Paper, Selec
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { api, type Environment, type Inventory, type Repository, type SurveyVar, type Template } from '../api';
+import { api, type Environment, type Inventory, type Repository, type SurveyVar, type Template, type View } from '../api';
+import { sortViews } from '../views';
 import { SchemaForm, schemaDefaults, type Values } from '../SchemaForm';
 import { ErrorAlert, Loading, useProjectId } from '../ui';
 import { useProjectList } from './Resources';
@@ -13,12 +14,12 @@ import { RunDialog, useApps } from './Run';
 interface Form {
   name: string; description: string; app: string; playbook: string; repository_id: string; inventory_id: string;
   environment_id: string; arguments: string; timeout: number | ''; params: Values | null; survey_vars: SurveyVar[];
-  allow_override_args_in_task: boolean;
+  allow_override_args_in_task: boolean; view_id: string;
 }
 
 const blank: Form = {
   name: '', description: '', app: '', playbook: '', repository_id: '', inventory_id: '', environment_id: '',
-  arguments: '', timeout: '', params: null, survey_vars: [], allow_override_args_in_task: false,
+  arguments: '', timeout: '', params: null, survey_vars: [], allow_override_args_in_task: false, view_id: '',
 };
 
 export function TemplateEditPage() {
@@ -41,13 +42,14 @@ function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
     repository_id: String(template.repository_id || ''), inventory_id: String(template.inventory_id ?? ''),
     environment_id: String(template.environment_id ?? ''), arguments: template.arguments ?? '',
     timeout: template.timeout || '', params: template.task_params ?? {}, survey_vars: template.survey_vars ?? [],
-    allow_override_args_in_task: !!template.allow_override_args_in_task,
+    allow_override_args_in_task: !!template.allow_override_args_in_task, view_id: String(template.view_id ?? ''),
   } : blank);
   const [running, setRunning] = useState(false);
   const apps = useApps();
   const repos = useProjectList<Repository>(pid, 'repositories');
   const invs = useProjectList<Inventory>(pid, 'inventory');
   const envs = useProjectList<Environment>(pid, 'environment');
+  const views = useProjectList<View>(pid, 'views');
   const app = apps.data?.find((a) => a.id === f.app);
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setF((x) => ({ ...x, [k]: v }));
   useEffect(() => {
@@ -64,6 +66,7 @@ function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
         environment_id: Number(f.environment_id) || 0, arguments: f.arguments.trim() || undefined,
         timeout: f.timeout || 0, task_params: params, survey_vars: f.survey_vars,
         allow_override_args_in_task: f.allow_override_args_in_task, type: template?.type ?? '',
+        view_id: Number(f.view_id) || 0,
       };
       if (template) { await api.put(`/project/${pid}/templates/${template.id}`, body); return template.id; }
       return (await api.post<Template>(`/project/${pid}/templates`, body)).id;
@@ -92,6 +95,9 @@ function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
                 onChange={(v) => setF((x) => ({ ...x, app: v ?? '', params: null }))}
                 nothingFoundMessage="No executor plugin is installed" />
             </SimpleGrid>
+            <Select label="View" clearable description="The tab of the templates list that shows it (besides “All”)"
+              data={sortViews(views.data ?? []).map((v) => ({ value: String(v.id), label: v.title }))} value={f.view_id || null}
+              onChange={(v) => set('view_id', v ?? '')} nothingFoundMessage="No views: add them with “Manage views” on the templates list" />
             <Textarea label="Description" autosize minRows={1} value={f.description} onChange={(e) => set('description', e.currentTarget.value)} />
             <TextInput label="Playbook or script" required placeholder="site.yml, deploy.sh" description="A path inside the repository"
               value={f.playbook} onChange={(e) => set('playbook', e.currentTarget.value)} />
