@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -255,18 +256,6 @@ func (a *API) listKeys(c *gin.Context) (int, any, error) {
 	return http.StatusOK, mapAll(ks, toKeyDTO), nil
 }
 
-func (a *API) getKey(c *gin.Context) (int, any, error) {
-	pid, id, err := projectAndID(c, "key_id")
-	if err != nil {
-		return 0, nil, err
-	}
-	k, err := a.svc.GetKey(c.Request.Context(), actor(c), pid, id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, toKeyDTO(k), nil
-}
-
 func (a *API) saveKey(c *gin.Context, pid, id int64) (model.AccessKey, error) {
 	var in keyIn
 	if err := bind(c, &in); err != nil {
@@ -300,12 +289,31 @@ func (a *API) updateKey(c *gin.Context) (int, any, error) {
 	return http.StatusNoContent, nil, err
 }
 
-func (a *API) deleteKey(c *gin.Context) (int, any, error) {
-	pid, id, err := projectAndID(c, "key_id")
-	if err != nil {
-		return 0, nil, err
+// getInProject builds the handler that returns one object of a project,
+// named by the path parameter idName.
+func getInProject[T, D any](idName string, get func(context.Context, service.Actor, int64, int64) (T, error), out func(T) D) handler {
+	return func(c *gin.Context) (int, any, error) {
+		pid, id, err := projectAndID(c, idName)
+		if err != nil {
+			return 0, nil, err
+		}
+		v, err := get(c.Request.Context(), actor(c), pid, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, out(v), nil
 	}
-	return http.StatusNoContent, nil, a.svc.DeleteKey(c.Request.Context(), actor(c), pid, id)
+}
+
+// deleteInProject builds the handler that deletes one object of a project.
+func deleteInProject(idName string, del func(context.Context, service.Actor, int64, int64) error) handler {
+	return func(c *gin.Context) (int, any, error) {
+		pid, id, err := projectAndID(c, idName)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusNoContent, nil, del(c.Request.Context(), actor(c), pid, id)
+	}
 }
 
 func projectAndID(c *gin.Context, idName string) (int64, int64, error) {
@@ -408,26 +416,6 @@ func (a *API) stopTemplateTasks(c *gin.Context) (int, any, error) {
 		}
 	}
 	return http.StatusNoContent, nil, a.svc.StopTemplateTasks(c.Request.Context(), actor(c), pid, id, in.Force || c.Query("force") == "true")
-}
-
-func (a *API) getTask(c *gin.Context) (int, any, error) {
-	pid, id, err := projectAndID(c, "task_id")
-	if err != nil {
-		return 0, nil, err
-	}
-	t, err := a.svc.GetTask(c.Request.Context(), actor(c), pid, id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, toTaskDTO(t), nil
-}
-
-func (a *API) deleteTask(c *gin.Context) (int, any, error) {
-	pid, id, err := projectAndID(c, "task_id")
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusNoContent, nil, a.svc.DeleteTask(c.Request.Context(), actor(c), pid, id)
 }
 
 func (a *API) stopTask(c *gin.Context) (int, any, error) {

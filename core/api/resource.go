@@ -76,25 +76,9 @@ func resourceRoutes[T any, In any, Out any](svc resourceService[T], idName strin
 			return http.StatusOK, mapAll(vs, out), nil
 		},
 		create: func(c *gin.Context) (int, any, error) { return save(c, false) },
-		get: func(c *gin.Context) (int, any, error) {
-			pid, id, err := ids(c, true)
-			if err != nil {
-				return 0, nil, err
-			}
-			v, err := svc.Get(c.Request.Context(), actor(c), pid, id)
-			if err != nil {
-				return 0, nil, err
-			}
-			return http.StatusOK, out(v), nil
-		},
+		get:    getInProject(idName, svc.Get, out),
 		update: func(c *gin.Context) (int, any, error) { return save(c, true) },
-		del: func(c *gin.Context) (int, any, error) {
-			pid, id, err := ids(c, true)
-			if err != nil {
-				return 0, nil, err
-			}
-			return http.StatusNoContent, nil, svc.Delete(c.Request.Context(), actor(c), pid, id)
-		},
+		del:    deleteInProject(idName, svc.Delete),
 	}
 }
 

@@ -103,18 +103,6 @@ func (a *API) renderSchedules(c *gin.Context, projectID, templateID int64) (int,
 	return http.StatusOK, out, nil
 }
 
-func (a *API) getSchedule(c *gin.Context) (int, any, error) {
-	pid, id, err := scheduleIDs(c)
-	if err != nil {
-		return 0, nil, err
-	}
-	s, err := a.svc.GetSchedule(c.Request.Context(), actor(c), pid, id)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, toScheduleDTO(s), nil
-}
-
 func (a *API) createSchedule(c *gin.Context) (int, any, error) {
 	pid, err := idParam(c, "project_id")
 	if err != nil {
@@ -128,7 +116,7 @@ func (a *API) createSchedule(c *gin.Context) (int, any, error) {
 }
 
 func (a *API) updateSchedule(c *gin.Context) (int, any, error) {
-	pid, id, err := scheduleIDs(c)
+	pid, id, err := projectAndID(c, "schedule_id")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -148,14 +136,6 @@ func (a *API) saveSchedule(c *gin.Context, projectID, id int64) (model.Schedule,
 	return a.svc.SaveSchedule(c.Request.Context(), actor(c), in)
 }
 
-func (a *API) deleteSchedule(c *gin.Context) (int, any, error) {
-	pid, id, err := scheduleIDs(c)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusNoContent, nil, a.svc.DeleteSchedule(c.Request.Context(), actor(c), pid, id)
-}
-
 // validateSchedule checks a body's cron_format: 204 when it is valid.
 func (a *API) validateSchedule(c *gin.Context) (int, any, error) {
 	pid, err := idParam(c, "project_id")
@@ -169,12 +149,4 @@ func (a *API) validateSchedule(c *gin.Context) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, a.svc.CheckCronFormat(c.Request.Context(), actor(c), pid, body.CronFormat)
-}
-
-func scheduleIDs(c *gin.Context) (projectID, id int64, err error) {
-	if projectID, err = idParam(c, "project_id"); err != nil {
-		return 0, 0, err
-	}
-	id, err = idParam(c, "schedule_id")
-	return projectID, id, err
 }

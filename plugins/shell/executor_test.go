@@ -348,12 +348,9 @@ func TestShell_Describe(t *testing.T) {
 }
 
 func TestShell_PowerShellWithoutPwsh(t *testing.T) {
-	t.Parallel()
-	if _, err := exec.LookPath("pwsh"); err == nil {
-		t.Skip("pwsh is installed")
-	}
+	// A PATH without pwsh, whether or not this machine has it.
+	t.Setenv("PATH", t.TempDir())
 	t.Run("a powershell task fails clearly when pwsh is missing", func(t *testing.T) {
-		t.Parallel()
 		req := request(t, "powershell", newRepo(t, map[string]string{"run.ps1": "Write-Output hi"}))
 		req.Playbook = "run.ps1"
 		run := plugintest.Run(t, plugintest.Executor(t, New()), req)
