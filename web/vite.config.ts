@@ -23,7 +23,11 @@ export default defineConfig({
   server: {
     port: 5173,
     proxy: {
-      '/api': { target: api, ws: true, changeOrigin: true },
+      '/api': {
+        target: api, ws: true, changeOrigin: true,
+        // The server accepts a WebSocket only from its own origin: present the proxied one as that.
+        configure: (proxy) => proxy.on('proxyReqWs', (req) => req.setHeader('Origin', new URL(api).origin)),
+      },
     },
   },
   test: {

@@ -58,6 +58,7 @@ export function Layout() {
   return (
     <AppShell header={{ height: 56 }} padding="md"
       navbar={pid ? { width: 240, breakpoint: 'sm', collapsed: { mobile: !opened } } : undefined}>
+      <a href="#main" className="skip-link" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between">
           <Group gap="sm">
@@ -98,7 +99,7 @@ export function Layout() {
           ))}
         </AppShell.Navbar>
       )}
-      <AppShell.Main>
+      <AppShell.Main id="main" tabIndex={-1} style={{ outline: 'none' }}>
         <Outlet />
       </AppShell.Main>
     </AppShell>

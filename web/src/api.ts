@@ -88,11 +88,16 @@ export interface SurveyVar {
   name: string; title: string; description?: string; type: '' | 'int' | 'secret' | 'enum'; required: boolean;
   values?: { name: string; value: string }[];
 }
+/** A vault password of a template: a login_password key's password, or a script in the repository. */
+export interface TemplateVault { id?: number; name: string; type: 'password' | 'script'; vault_key_id: number | null; script?: string }
+/** A template's type: a plain task, a build (versioned) or a deploy (of a build template's builds). */
+export type TemplateType = '' | 'build' | 'deploy';
 export interface Template {
   id: number; project_id: number; name: string; description: string; app: string; playbook: string;
   repository_id: number; inventory_id?: number; environment_id?: number; arguments?: string;
-  task_params: Record<string, unknown>; survey_vars: SurveyVar[] | null; timeout: number; type: string;
+  task_params: Record<string, unknown>; survey_vars: SurveyVar[] | null; timeout: number; type: TemplateType;
   git_branch?: string; limit?: string; allow_override_args_in_task?: boolean; view_id?: number;
+  vaults?: TemplateVault[] | null; start_version?: string; build_template_id?: number; autorun?: boolean;
 }
 export type TaskStatus =
   | 'waiting' | 'starting' | 'running' | 'waiting_confirmation' | 'stopping'

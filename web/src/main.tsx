@@ -1,6 +1,6 @@
 import '@mantine/core/styles.css';
 import './app.css';
-import { MantineProvider, createTheme } from '@mantine/core';
+import { MantineProvider, Modal, createTheme } from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -21,7 +21,14 @@ import { TokensPage } from './pages/Tokens';
 import { UsersPage } from './pages/Users';
 import { IntegrationsPage } from './pages/Integrations';
 
-const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'sm' });
+const theme = createTheme({
+  primaryColor: 'indigo',
+  defaultRadius: 'sm',
+  components: {
+    // The ✕ of every dialog has a name for screen readers (Mantine gives it none).
+    Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': 'Close dialog' } } }),
+  },
+});
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -89,6 +89,7 @@ function RestoreProject({ onClose }: { onClose: () => void }) {
           <Text size="sm">Choose a backup downloaded from a project's settings (Signalbox's or Semaphore's). It becomes a new project that you own.
             Backups hold no secrets: set the keys' and secrets' values afterwards.</Text>
           <FileInput label="Backup file" required accept="application/json,.json" placeholder="Choose a .json file" clearable
+            clearButtonProps={{ 'aria-label': 'Clear the chosen file' }}
             value={file} onChange={(f) => { setFile(f); restore.reset(); }} />
           <ErrorAlert error={restore.error} title="Could not restore the backup" />
           <Group justify="flex-end">

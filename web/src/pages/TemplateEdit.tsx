@@ -1,26 +1,17 @@
 // Create or edit a template. The app's own template parameters are rendered
-// from the JSON Schema its plugin describes (GET /api/apps).
+// from the JSON Schema its plugin describes (GET /api/apps); the form's state
+// and its conversion to the API's template are in templateform.ts.
 import { ActionIcon, Button, Checkbox, Divider, Group, NumberInput, Paper, Select, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { api, type Environment, type Inventory, type Repository, type SurveyVar, type Template, type View } from '../api';
+import { api, type Environment, type Inventory, type Key, type Repository, type SurveyVar, type Template, type TemplateType, type View } from '../api';
 import { sortViews } from '../views';
-import { SchemaForm, schemaDefaults, type Values } from '../SchemaForm';
+import { SchemaForm, schemaDefaults } from '../SchemaForm';
+import { blankTemplate, bodyOf, formOf, vaultProblem, type TemplateForm as Form, type VaultRow } from '../templateform';
 import { ErrorAlert, Loading, useProjectId } from '../ui';
 import { useProjectList } from './Resources';
 import { RunDialog, useApps } from './Run';
-
-interface Form {
-  name: string; description: string; app: string; playbook: string; repository_id: string; inventory_id: string;
-  environment_id: string; arguments: string; timeout: number | ''; params: Values | null; survey_vars: SurveyVar[];
-  allow_override_args_in_task: boolean; view_id: string;
-}
-
-const blank: Form = {
-  name: '', description: '', app: '', playbook: '', repository_id: '', inventory_id: '', environment_id: '',
-  arguments: '', timeout: '', params: null, survey_vars: [], allow_override_args_in_task: false, view_id: '',
-};
 
 export function TemplateEditPage() {
   const pid = useProjectId();
@@ -37,19 +28,15 @@ export function TemplateEditPage() {
 const opt = (xs: { id: number; name: string }[] | undefined) => (xs ?? []).map((x) => ({ value: String(x.id), label: x.name }));
 
 function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
-  const [f, setF] = useState<Form>(() => template ? {
-    name: template.name, description: template.description, app: template.app, playbook: template.playbook,
-    repository_id: String(template.repository_id || ''), inventory_id: String(template.inventory_id ?? ''),
-    environment_id: String(template.environment_id ?? ''), arguments: template.arguments ?? '',
-    timeout: template.timeout || '', params: template.task_params ?? {}, survey_vars: template.survey_vars ?? [],
-    allow_override_args_in_task: !!template.allow_override_args_in_task, view_id: String(template.view_id ?? ''),
-  } : blank);
+  const [f, setF] = useState<Form>(() => (template ? formOf(template) : blankTemplate));
   const [running, setRunning] = useState(false);
   const apps = useApps();
   const repos = useProjectList<Repository>(pid, 'repositories');
   const invs = useProjectList<Inventory>(pid, 'inventory');
   const envs = useProjectList<Environment>(pid, 'environment');
   const views = useProjectList<View>(pid, 'views');
+  const keys = useProjectList<Key>(pid, 'keys');
+  const templates = useProjectList<Template>(pid, 'templates');
   const app = apps.data?.find((a) => a.id === f.app);
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setF((x) => ({ ...x, [k]: v }));
   useEffect(() => {
@@ -60,14 +47,7 @@ function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
   const qc = useQueryClient();
   const save = useMutation({
     mutationFn: async () => {
-      const body = {
-        ...(template ? { id: template.id } : {}), project_id: pid, name: f.name, description: f.description, app: f.app,
-        playbook: f.playbook, repository_id: Number(f.repository_id) || 0, inventory_id: Number(f.inventory_id) || 0,
-        environment_id: Number(f.environment_id) || 0, arguments: f.arguments.trim() || undefined,
-        timeout: f.timeout || 0, task_params: params, survey_vars: f.survey_vars,
-        allow_override_args_in_task: f.allow_override_args_in_task, type: template?.type ?? '',
-        view_id: Number(f.view_id) || 0,
-      };
+      const body = bodyOf(f, pid, params, template);
       if (template) { await api.put(`/project/${pid}/templates/${template.id}`, body); return template.id; }
       return (await api.post<Template>(`/project/${pid}/templates`, body)).id;
     },
@@ -78,6 +58,11 @@ function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
     onSuccess: () => { qc.invalidateQueries({ queryKey: ['project', pid, 'templates'] }); navigate(`/project/${pid}/templates`); },
   });
   const setVar = (i: number, v: Partial<SurveyVar>) => set('survey_vars', f.survey_vars.map((x, j) => (j === i ? { ...x, ...v } : x)));
+  const setVault = (i: number, v: Partial<VaultRow>) => set('vaults', f.vaults.map((x, j) => (j === i ? { ...x, ...v } : x)));
+  // Vault passwords are the passwords of "login and password" keys (and of any key a vault already names).
+  const vaultKeys = (keys.data ?? []).filter((k) => k.type === 'login_password' || f.vaults.some((v) => v.vault_key_id === String(k.id)));
+  const builds = (templates.data ?? []).filter((t) => t.type === 'build' && t.id !== template?.id);
+  const showVaults = f.app === 'ansible' || f.vaults.length > 0;
   return (
     <Stack maw={900}>
       <Group justify="space-between">
@@ -85,7 +70,7 @@ function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
         {template && <Button onClick={() => setRunning(true)}>Run</Button>}
       </Group>
       <Paper withBorder p="lg">
-        <form onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+        <form onSubmit={(e) => { e.preventDefault(); if (!f.vaults.some(vaultProblem)) save.mutate(); }}>
           <Stack>
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
               <TextInput label="Name" required value={f.name} onChange={(e) => set('name', e.currentTarget.value)} />
@@ -117,8 +102,57 @@ function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
             </SimpleGrid>
             <Checkbox label="Allow overriding the arguments when running" checked={f.allow_override_args_in_task}
               onChange={(e) => set('allow_override_args_in_task', e.currentTarget.checked)} />
+            <Divider label="Build and deploy" labelPosition="left" />
+            <SimpleGrid cols={{ base: 1, sm: 2 }}>
+              <Select label="Template type" allowDeselect={false} value={f.type}
+                description={typeHelp[f.type]}
+                data={[{ value: '', label: 'Task' }, { value: 'build', label: 'Build' }, { value: 'deploy', label: 'Deploy' }]}
+                onChange={(v) => set('type', (v ?? '') as TemplateType)} />
+              {f.type === 'build' && (
+                <TextInput label="Start version" placeholder="1.0.0" description="The first build's version; each build adds one to its last number"
+                  value={f.start_version} onChange={(e) => set('start_version', e.currentTarget.value)} />
+              )}
+              {f.type === 'deploy' && (
+                <Select label="Build template" required description="The template whose builds this one deploys"
+                  data={builds.map((t) => ({ value: String(t.id), label: t.name }))} value={f.build_template_id || null}
+                  onChange={(v) => set('build_template_id', v ?? '')} nothingFoundMessage="No build templates: set a template's type to Build first" />
+              )}
+            </SimpleGrid>
+            {f.type === 'deploy' && (
+              <Checkbox label="Deploy automatically after each successful build" checked={f.autorun}
+                onChange={(e) => set('autorun', e.currentTarget.checked)} />
+            )}
             <Divider label={`${app?.title ?? 'App'} parameters`} labelPosition="left" />
             <SchemaForm schema={app?.template_schema} value={params} onChange={(v) => set('params', v)} idPrefix="template-param" />
+            {showVaults && (
+              <>
+                <Divider label="Vault passwords" labelPosition="left" />
+                <Text size="sm" c="dimmed">Each opens the Ansible vaults of its vault ID (empty: the default one), with the password
+                  of a key of type “Login and password”, or with a script in the repository that prints it.</Text>
+                {f.vaults.map((v, i) => (
+                  <Group key={i} align="flex-start" gap="xs" wrap="nowrap" role="group" aria-label={`Vault ${i + 1}`}>
+                    <TextInput label="Vault ID" placeholder="default" w={170} value={v.name} error={vaultProblem(v)}
+                      onChange={(e) => setVault(i, { name: e.currentTarget.value })} />
+                    <Select label="Password from" w={140} allowDeselect={false} value={v.type}
+                      data={[{ value: 'password', label: 'A key' }, { value: 'script', label: 'A script' }]}
+                      onChange={(t) => setVault(i, { type: t === 'script' ? 'script' : 'password' })} />
+                    {v.type === 'password' ? (
+                      <Select label="Vault password key" required style={{ flex: 1 }} value={v.vault_key_id || null}
+                        data={vaultKeys.map((k) => ({ value: String(k.id), label: k.name }))}
+                        onChange={(k) => setVault(i, { vault_key_id: k ?? '' })}
+                        nothingFoundMessage="No key of type “Login and password”: add one under Keys" />
+                    ) : (
+                      <TextInput label="Script path" required placeholder="scripts/vault-pass.sh" style={{ flex: 1 }}
+                        description="In the repository" value={v.script} onChange={(e) => setVault(i, { script: e.currentTarget.value })} />
+                    )}
+                    <ActionIcon variant="subtle" color="red" mt={28} aria-label={`Remove vault ${i + 1}`}
+                      onClick={() => set('vaults', f.vaults.filter((_, j) => j !== i))}>✕</ActionIcon>
+                  </Group>
+                ))}
+                <Group><Button size="xs" variant="light"
+                  onClick={() => set('vaults', [...f.vaults, { name: '', type: 'password', vault_key_id: '', script: '' }])}>Add vault</Button></Group>
+              </>
+            )}
             <Divider label="Survey variables (asked when running)" labelPosition="left" />
             {f.survey_vars.length === 0 && <Text size="sm" c="dimmed">None. Add one to ask for a value at each run; answers arrive as extra variables.</Text>}
             {f.survey_vars.map((v, i) => (
@@ -152,3 +186,9 @@ function TemplateForm({ pid, template }: { pid: number; template?: Template }) {
     </Stack>
   );
 }
+
+const typeHelp: Record<TemplateType, string> = {
+  '': 'Runs a task, nothing more',
+  build: 'Each successful run is a build with a version',
+  deploy: 'Runs deploy a build of a build template',
+};
