@@ -1,7 +1,7 @@
 # Signalbox — run `make help` for the targets.
 GO        ?= go
 BIN       := bin
-PLUGINS   := shell ansible terraform
+PLUGINS   := shell ansible terraform storage-bolt
 PLUGIN_BINS := $(PLUGINS:%=$(BIN)/plugins/signalbox-plugin-%)
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/signalbox/signalbox/core/app.Version=$(VERSION)
@@ -62,9 +62,13 @@ $(TERRAFORM):
 test: vet $(TERRAFORM) ## run every test (needs PostgreSQL and MariaDB on 127.0.0.1; see .ci/run)
 	cd sdk && $(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+	SIGNALBOX_TEST_API_STORE=bolt $(GO) test -race -count=1 ./core/api/
 	$(MAKE) test-web
 
+# Every .proto under sdk/proto (executor/v1, storage/v1…) generates into
+# sdk/internal/gen/<protocol>v<N> (its go_package).
 proto: ## regenerate the protobuf code (needs protoc: apt-get install protobuf-compiler)
+	@command -v protoc >/dev/null 2>&1 || { echo "protoc is missing: apt-get install -y protobuf-compiler"; exit 1; }
 	GOBIN=$(GOBIN_DIR) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	GOBIN=$(GOBIN_DIR) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 	cd sdk/proto && PATH=$(GOBIN_DIR):$$PATH protoc \
@@ -74,6 +78,8 @@ proto: ## regenerate the protobuf code (needs protoc: apt-get install protobuf-c
 
 proto-check: proto ## fail if the generated code is not up to date
 	git diff --exit-code -- sdk/internal/gen
+	@untracked="$$(git ls-files --others --exclude-standard -- sdk/internal/gen)"; \
+	if [ -n "$$untracked" ]; then echo "generated but not committed:"; echo "$$untracked"; exit 1; fi
 
 BENCH_STORES ?= sqlite,postgres
 BENCH_FLAGS  ?=

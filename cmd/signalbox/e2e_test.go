@@ -40,10 +40,11 @@ func binaries(t *testing.T) (server, pluginDir string) {
 			return
 		}
 		for pkg, out := range map[string]string{
-			"github.com/signalbox/signalbox/cmd/signalbox":     filepath.Join(buildDir, "signalbox"),
-			"github.com/signalbox/signalbox/plugins/shell":     filepath.Join(buildDir, "plugins", "signalbox-plugin-shell"),
-			"github.com/signalbox/signalbox/plugins/ansible":   filepath.Join(buildDir, "plugins", "signalbox-plugin-ansible"),
-			"github.com/signalbox/signalbox/plugins/terraform": filepath.Join(buildDir, "plugins", "signalbox-plugin-terraform"),
+			"github.com/signalbox/signalbox/cmd/signalbox":        filepath.Join(buildDir, "signalbox"),
+			"github.com/signalbox/signalbox/plugins/shell":        filepath.Join(buildDir, "plugins", "signalbox-plugin-shell"),
+			"github.com/signalbox/signalbox/plugins/ansible":      filepath.Join(buildDir, "plugins", "signalbox-plugin-ansible"),
+			"github.com/signalbox/signalbox/plugins/terraform":    filepath.Join(buildDir, "plugins", "signalbox-plugin-terraform"),
+			"github.com/signalbox/signalbox/plugins/storage-bolt": filepath.Join(buildDir, "plugins", "signalbox-plugin-storage-bolt"),
 		} {
 			cmd := exec.Command("go", "build", "-o", out, pkg)
 			if b, err := cmd.CombinedOutput(); err != nil {
@@ -107,7 +108,13 @@ func freePort(t *testing.T) string {
 
 const adminPassword = "e2e-admin-password"
 
-func startServer(t *testing.T, dataDir string) *server {
+// stores are the backends the end-to-end tests of the task pipeline run on:
+// SQLite in-process and the bolt storage plugin.
+var stores = []string{"sqlite", "bolt"}
+
+// startServer starts the server on a fresh data folder, with extra
+// environment variables (such as SIGNALBOX_STORE=bolt).
+func startServer(t *testing.T, dataDir string, env ...string) *server {
 	t.Helper()
 	bin, pluginDir := binaries(t)
 	s := &server{t: t, bin: bin, dataDir: dataDir, addr: freePort(t)}
@@ -115,6 +122,7 @@ func startServer(t *testing.T, dataDir string) *server {
 		"SIGNALBOX_LISTEN="+s.addr, "SIGNALBOX_DATA_DIR="+dataDir, "SIGNALBOX_PLUGIN_DIR="+pluginDir,
 		"SIGNALBOX_ADMIN_PASSWORD="+adminPassword, "SIGNALBOX_LOG_LEVEL=debug",
 	)
+	s.env = append(s.env, env...)
 	s.start()
 	t.Cleanup(s.stop)
 	jar, _ := cookiejar.New(nil)
@@ -333,7 +341,13 @@ func waitGone(t *testing.T, pid int, what string) {
 }
 
 func TestE2E_RunScriptAndReadOutput(t *testing.T) {
-	s := startServer(t, t.TempDir())
+	for _, st := range stores {
+		t.Run(st, func(t *testing.T) { runScriptAndReadOutput(t, st) })
+	}
+}
+
+func runScriptAndReadOutput(t *testing.T, store string) {
+	s := startServer(t, t.TempDir(), "SIGNALBOX_STORE="+store)
 	s.login()
 	pid, tmpls := s.project(map[string]string{
 		"hello.sh": "#!/bin/bash\necho \"$greeting? TARGET=$TARGET args=$1|$2\"\nfor i in $(seq 1 1000); do echo line $i; done\necho to-stderr >&2\n",
@@ -492,6 +506,12 @@ func TestE2E_BadInput(t *testing.T) {
 // from our build folder.
 func pluginPIDs(t *testing.T, parent int) []int {
 	t.Helper()
+	return childPIDs(t, parent, "signalbox-plugin-shell")
+}
+
+// childPIDs lists the live children of parent whose command line holds name.
+func childPIDs(t *testing.T, parent int, name string) []int {
+	t.Helper()
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range entries {
@@ -500,7 +520,7 @@ func pluginPIDs(t *testing.T, parent int) []int {
 			continue
 		}
 		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil || !strings.Contains(string(cmdline), "signalbox-plugin-shell") {
+		if err != nil || !strings.Contains(string(cmdline), name) {
 			continue
 		}
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -568,8 +588,13 @@ func TestE2E_StopTaskKillsWholeProcessGroup(t *testing.T) {
 }
 
 func TestE2E_ServerKilledMidTask(t *testing.T) {
-	t.Setenv("SIGNALBOX_MAX_PARALLEL_TASKS", "1")
-	s := startServer(t, t.TempDir())
+	for _, st := range stores {
+		t.Run(st, func(t *testing.T) { serverKilledMidTask(t, st) })
+	}
+}
+
+func serverKilledMidTask(t *testing.T, store string) {
+	s := startServer(t, t.TempDir(), "SIGNALBOX_STORE="+store, "SIGNALBOX_MAX_PARALLEL_TASKS=1")
 	s.login()
 	pidFile := filepath.Join(t.TempDir(), "script.pid")
 	pid, tmpls := s.project(map[string]string{

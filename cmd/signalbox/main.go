@@ -65,7 +65,7 @@ func root() *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&f.configFile, "config", os.Getenv("SIGNALBOX_CONFIG"), "YAML configuration file (env SIGNALBOX_CONFIG)")
 	cmd.PersistentFlags().StringVar(&f.dataDir, "data-dir", "", "data folder (env SIGNALBOX_DATA_DIR, default ./data)")
-	cmd.AddCommand(serverCmd(f), migrateCmd(f), userCmd(f), pluginsCmd(f), versionCmd())
+	cmd.AddCommand(serverCmd(f), migrateCmd(f), userCmd(f), pluginsCmd(f), storeCmd(f), versionCmd())
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,17 @@ func (bashOnly) Apps(context.Context) map[string]service.App {
 	return map[string]service.App{"bash": {App: executor.App{ID: "bash", Title: "Bash", TemplateSchema: schema, TaskSchema: schema}, Plugin: "shell"}}
 }
 
-// env is an API over a real SQLite store, with an admin and a plain user.
+// apiStore is the backend the API tests run on: SQLite, or the one
+// SIGNALBOX_TEST_API_STORE names (make test runs them on bolt too, so that
+// every feature is proven on a storage plugin).
+func apiStore() string {
+	if b := os.Getenv("SIGNALBOX_TEST_API_STORE"); b != "" {
+		return b
+	}
+	return storetest.SQLite
+}
+
+// env is an API over a real store (see apiStore), with an admin and a plain user.
 type env struct {
 	t   *testing.T
 	srv *httptest.Server
@@ -45,7 +56,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	st := storetest.Open(t, "sqlite")
+	st := storetest.OpenBackend(t, apiStore())
 	key := bytes.Repeat([]byte{7}, 32)
 	box, err := secretbox.New(map[string][]byte{"k1": key}, "k1")
 	if err != nil {

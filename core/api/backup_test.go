@@ -39,7 +39,7 @@ func (p permissiveApps) Apps(context.Context) map[string]service.App {
 // newBackupEnv is newEnv with the ansible and bash apps.
 func newBackupEnv(t *testing.T) *env {
 	t.Helper()
-	st := storetest.Open(t, "sqlite")
+	st := storetest.OpenBackend(t, apiStore())
 	box, err := secretbox.New(map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)}, "k1")
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,11 @@ import (
 	"github.com/signalbox/signalbox/core/scheduler"
 	"github.com/signalbox/signalbox/core/secretbox"
 	"github.com/signalbox/signalbox/core/service"
+	"github.com/signalbox/signalbox/core/store"
+	"github.com/signalbox/signalbox/core/store/kvstore"
 	"github.com/signalbox/signalbox/core/store/sqlstore"
+	"github.com/signalbox/signalbox/core/store/storecopy"
+	"github.com/signalbox/signalbox/sdk/storage"
 )
 
 // Version is the server's version, set at build time.
@@ -38,7 +42,7 @@ var Version = "0.1.0-dev"
 type App struct {
 	cfg      config.Config
 	log      hclog.Logger
-	Store    *sqlstore.Store
+	Store    store.Store
 	Services *service.Services
 	Host     *pluginhost.Host
 	Runner   *runner.Runner
@@ -57,16 +61,40 @@ func NewLogger(cfg config.Config) hclog.Logger {
 	})
 }
 
-// OpenStore opens and migrates the configured database.
-func OpenStore(ctx context.Context, cfg config.Config, log hclog.Logger) (*sqlstore.Store, error) {
-	if cfg.Store.Driver == "sqlite" {
-		if err := os.MkdirAll(filepath.Dir(cfg.Store.DSN), 0o700); err != nil {
+// OpenStore opens the configured store: a SQL database, migrated, or a
+// storage plugin (bolt…) started and opened, with the key/value store on it.
+func OpenStore(ctx context.Context, cfg config.Config, log hclog.Logger) (store.Store, error) {
+	sc := cfg.Store
+	if sc.Driver == config.StoreSQLite || sc.Driver == config.StoreBolt {
+		if err := os.MkdirAll(filepath.Dir(sc.DSN), 0o700); err != nil {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	st, err := sqlstore.Open(ctx, sqlstore.Config{Driver: cfg.Store.Driver, DSN: cfg.Store.DSN, Log: log})
+	if sc.IsSQL() {
+		st, err := sqlstore.Open(ctx, sqlstore.Config{Driver: sc.Driver, DSN: sc.DSN, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("open %s store: %w", sc.Driver, err)
+		}
+		return st, nil
+	}
+	specs := make([]pluginhost.Spec, 0, len(cfg.Plugins))
+	for _, p := range cfg.Plugins {
+		specs = append(specs, pluginhost.Spec(p))
+	}
+	spec, err := pluginhost.FindStorage(cfg.PluginDir, specs, sc.Driver)
 	if err != nil {
-		return nil, fmt.Errorf("open %s store: %w", cfg.Store.Driver, err)
+		return nil, fmt.Errorf("open %s store: %w", sc.Driver, err)
+	}
+	backend, err := pluginhost.OpenStorage(ctx, pluginhost.StorageConfig{
+		Spec: spec, Open: storage.Config{DSN: sc.DSN, Settings: sc.Settings}, Env: pluginEnv(), Log: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", sc.Driver, err)
+	}
+	st, err := kvstore.New(ctx, backend, log)
+	if err != nil {
+		_ = backend.Close()
+		return nil, fmt.Errorf("open %s store: %w", sc.Driver, err)
 	}
 	return st, nil
 }
@@ -273,4 +301,25 @@ func displayAddr(addr string) string {
 func (a *App) Close() {
 	a.Host.Shutdown()
 	_ = a.Store.Close()
+}
+
+// CopyStore copies everything from the store of one configuration into the
+// store of another (see package storecopy) and returns what the target
+// holds, by kind.
+func CopyStore(ctx context.Context, from, to config.Config, force bool, log hclog.Logger) (string, error) {
+	src, err := OpenStore(ctx, from, log)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	dst, err := OpenStore(ctx, to, log)
+	if err != nil {
+		return "", err
+	}
+	defer dst.Close()
+	counts, err := storecopy.Copy(ctx, src, dst, storecopy.Options{Force: force, Log: log})
+	if err != nil {
+		return "", err
+	}
+	return counts.String(), nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -54,11 +55,59 @@ type Config struct {
 
 // StoreConfig selects the database.
 type StoreConfig struct {
-	// Driver is "sqlite" (default), "postgres" or "mysql". Env SIGNALBOX_STORE.
+	// Driver is "sqlite" (default), "postgres", "mysql", or the name of a
+	// storage plugin, such as "bolt" (the binary
+	// signalbox-plugin-storage-<name>). Env SIGNALBOX_STORE.
 	Driver string `yaml:"driver"`
-	// DSN is the data source name; for sqlite a file path. Default for
-	// sqlite: DataDir/signalbox.db. Env SIGNALBOX_STORE_DSN.
+	// DSN is the data source name: for sqlite and bolt a file path, for a
+	// storage plugin whatever it takes. Defaults: DataDir/signalbox.db for
+	// sqlite, DataDir/signalbox.bolt for bolt. Env SIGNALBOX_STORE_DSN.
 	DSN string `yaml:"dsn"`
+	// Settings are a storage plugin's further options, by name.
+	Settings map[string]string `yaml:"settings"`
+}
+
+// The store drivers served in-process; any other name is a storage plugin.
+const (
+	StoreSQLite   = "sqlite"
+	StorePostgres = "postgres"
+	StoreMySQL    = "mysql"
+	// StoreBolt is the built-in bolt storage plugin.
+	StoreBolt = "bolt"
+)
+
+// IsSQL says whether a store driver is served in-process by SQL.
+func (s StoreConfig) IsSQL() bool {
+	return s.Driver == StoreSQLite || s.Driver == StorePostgres || s.Driver == StoreMySQL
+}
+
+// validPluginName matches a storage plugin's name.
+var validPluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// resolve fills the store's defaults and checks its driver.
+func (s *StoreConfig) resolve(dataDir string) error {
+	if s.Driver == "" {
+		s.Driver = StoreSQLite
+	}
+	switch s.Driver {
+	case StoreSQLite:
+		if s.DSN == "" {
+			s.DSN = filepath.Join(dataDir, "signalbox.db")
+		}
+	case StorePostgres, StoreMySQL:
+		if s.DSN == "" {
+			return fmt.Errorf("store %s needs a DSN (SIGNALBOX_STORE_DSN)", s.Driver)
+		}
+	case StoreBolt:
+		if s.DSN == "" {
+			s.DSN = filepath.Join(dataDir, "signalbox.bolt")
+		}
+	default:
+		if !validPluginName.MatchString(s.Driver) {
+			return fmt.Errorf("store driver %q: want sqlite, postgres, mysql, bolt, or the name of a storage plugin (lower-case letters, digits, - and _)", s.Driver)
+		}
+	}
+	return nil
 }
 
 // PluginConfig names one plugin binary.
@@ -213,20 +262,8 @@ func (c *Config) Resolve() error {
 		return fmt.Errorf("data_dir: %w", err)
 	}
 	c.DataDir = abs
-	if c.Store.Driver == "" {
-		c.Store.Driver = "sqlite"
-	}
-	switch c.Store.Driver {
-	case "sqlite":
-		if c.Store.DSN == "" {
-			c.Store.DSN = filepath.Join(c.DataDir, "signalbox.db")
-		}
-	case "postgres", "mysql":
-		if c.Store.DSN == "" {
-			return fmt.Errorf("store %s needs a DSN (SIGNALBOX_STORE_DSN)", c.Store.Driver)
-		}
-	default:
-		return fmt.Errorf("store driver %q: want sqlite, postgres or mysql", c.Store.Driver)
+	if err := c.Store.resolve(c.DataDir); err != nil {
+		return err
 	}
 	if c.Runner.WorkDir == "" {
 		c.Runner.WorkDir = filepath.Join(c.DataDir, "work")

@@ -75,11 +75,13 @@ func TestResolve(t *testing.T) {
 		mod     func(c *Config)
 		wantErr string
 	}{
-		"defaults resolve":                {mod: func(c *Config) {}},
-		"postgres without a DSN":          {mod: func(c *Config) { c.Store.Driver = "postgres" }, wantErr: "needs a DSN"},
-		"an unknown driver":               {mod: func(c *Config) { c.Store.Driver = "oracle" }, wantErr: "want sqlite"},
-		"zero parallel tasks":             {mod: func(c *Config) { c.Runner.MaxParallel = 0 }, wantErr: "at least 1"},
-		"a plugin entry without its path": {mod: func(c *Config) { c.Plugins = []PluginConfig{{Name: "x"}} }, wantErr: "name and path"},
+		"defaults resolve":                   {mod: func(c *Config) {}},
+		"bolt gets a file in the data dir":   {mod: func(c *Config) { c.Store.Driver = "bolt" }},
+		"a storage plugin by name":           {mod: func(c *Config) { c.Store.Driver = "etcd"; c.Store.DSN = "http://127.0.0.1:2379" }},
+		"postgres without a DSN":             {mod: func(c *Config) { c.Store.Driver = "postgres" }, wantErr: "needs a DSN"},
+		"a driver that cannot name a plugin": {mod: func(c *Config) { c.Store.Driver = "Oracle DB" }, wantErr: "want sqlite"},
+		"zero parallel tasks":                {mod: func(c *Config) { c.Runner.MaxParallel = 0 }, wantErr: "at least 1"},
+		"a plugin entry without its path":    {mod: func(c *Config) { c.Plugins = []PluginConfig{{Name: "x"}} }, wantErr: "name and path"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := Default()
@@ -90,7 +92,7 @@ func TestResolve(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.Store.DSN != filepath.Join(c.DataDir, "signalbox.db") || c.Runner.WorkDir == "" {
+				if c.Store.Driver == "sqlite" && c.Store.DSN != filepath.Join(c.DataDir, "signalbox.db") || c.Runner.WorkDir == "" {
 					t.Errorf("resolved = %+v", c)
 				}
 				return

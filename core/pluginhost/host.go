@@ -90,6 +90,9 @@ func New(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	for _, s := range specs {
+		if strings.HasPrefix(s.Name, StoragePrefix) {
+			continue // a storage plugin: see OpenStorage
+		}
 		h.plugins[s.Name] = &instance{spec: s, host: h, log: h.log.Named(s.Name)}
 	}
 	return h, nil

@@ -60,10 +60,10 @@ func (p *pipeline) waitStatus(t *testing.T, id int64, want model.TaskStatus) mod
 }
 
 func TestRunner_Decide(t *testing.T) {
-	for _, dialect := range storetest.Dialects(t) {
+	for _, dialect := range storetest.Backends(t) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			p := newPipeline(t, storetest.Open(t, dialect), approvalExec{}, runner.Config{})
+			p := newPipeline(t, storetest.OpenBackend(t, dialect), approvalExec{}, runner.Config{})
 			ctx := context.Background()
 
 			t.Run("a task waiting for confirmation shows the summary and runs on when confirmed", func(t *testing.T) {

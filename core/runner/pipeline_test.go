@@ -180,10 +180,10 @@ func checkLines(t *testing.T, st store.Store, taskID int64, n int) {
 }
 
 func TestPipeline_NoLineLost(t *testing.T) {
-	for _, dialect := range storetest.Dialects(t) {
+	for _, dialect := range storetest.Backends(t) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
-			st := storetest.Open(t, dialect)
+			st := storetest.OpenBackend(t, dialect)
 			t.Run("a slow store slows the stream and every line is stored in order", func(t *testing.T) {
 				// Small flushes against a slow store fill the sink's queue,
 				// so the plugin's stream must wait.
@@ -238,9 +238,9 @@ func TestPipeline_NoLineLost(t *testing.T) {
 // of 200,000 lines of 80 bytes.
 func BenchmarkPipeline(b *testing.B) {
 	const n = 200_000
-	for _, dialect := range storetest.Dialects(b) {
+	for _, dialect := range storetest.Backends(b) {
 		b.Run(dialect, func(b *testing.B) {
-			st := storetest.Open(b, dialect)
+			st := storetest.OpenBackend(b, dialect)
 			p := newPipeline(b, st, linesExec{batchLines: 800}, runner.Config{})
 			b.ResetTimer()
 			for b.Loop() {
@@ -270,9 +270,9 @@ func (e startExec) Executor(context.Context, string) (runner.Executor, error) { 
 // insert and wake-up (what POST /tasks does) to its executor's Run, with an
 // in-process executor: claim, lease, workspace, request, running status.
 func BenchmarkDispatch(b *testing.B) {
-	for _, dialect := range storetest.Dialects(b) {
+	for _, dialect := range storetest.Backends(b) {
 		b.Run(dialect, func(b *testing.B) {
-			st := storetest.Open(b, dialect)
+			st := storetest.OpenBackend(b, dialect)
 			ex := startExec{started: make(chan time.Time, 1)}
 			ctx := context.Background()
 			proj := model.Project{Name: "p"}

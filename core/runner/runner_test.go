@@ -168,9 +168,9 @@ func TestRunner_OutputIsDurableBeforeFinalStatus(t *testing.T) {
 		}
 		return executor.Result{}, nil
 	}}
-	for _, dialect := range storetest.Dialects(t) {
+	for _, dialect := range storetest.Backends(t) {
 		t.Run(dialect, func(t *testing.T) {
-			f := setup(t, storetest.Open(t, dialect), ex, runner.Config{FlushLines: 1000})
+			f := setup(t, storetest.OpenBackend(t, dialect), ex, runner.Config{FlushLines: 1000})
 			tk := f.queue(t)
 			// Poll fast: the moment the status is final, every line must be readable.
 			done := f.wait(t, tk.ID, isFinal)

@@ -205,3 +205,26 @@ type EnvironmentSecrets interface {
 	// DeleteAll removes every secret of an environment.
 	DeleteAll(ctx context.Context, projectID, environmentID int64) error
 }
+
+// keepIDsKey marks a context whose Creates keep the objects' ids.
+type keepIDsKey struct{}
+
+// WithKeptIDs returns a context in which Create keeps the ID an object
+// already has (when not 0) instead of assigning a new one, and makes later
+// ids larger: `signalbox store copy` writes with it so that ids survive.
+func WithKeptIDs(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keepIDsKey{}, true)
+}
+
+// KeepIDs says whether ctx asks Create to keep ids (see WithKeptIDs).
+func KeepIDs(ctx context.Context) bool {
+	v, _ := ctx.Value(keepIDsKey{}).(bool)
+	return v
+}
+
+// SequenceSyncer is a Store whose id sequences must be moved past the ids
+// that creates with kept ids (WithKeptIDs) inserted; `store copy` calls it
+// when it is done.
+type SequenceSyncer interface {
+	SyncSequences(ctx context.Context) error
+}

@@ -21,6 +21,7 @@ type Kind string
 // The plugin kinds.
 const (
 	KindExecutor Kind = "executor"
+	KindStorage  Kind = "storage"
 )
 
 // Handshake returns the go-plugin handshake for a kind at a base protocol

@@ -45,12 +45,23 @@ func Build(t testing.TB, dir, name string) string {
 // stderr log goes to t.Log; the plugin is killed when the test ends.
 func Launch(t testing.TB, bin string, env ...string) (*executor.Client, *goplugin.Client) {
 	t.Helper()
+	raw, pc := launch(t, bin, executor.Handshake, executor.PluginSets(&executor.GRPCPlugin{}), executor.PluginName, env)
+	c, ok := raw.(*executor.Client)
+	if !ok {
+		t.Fatalf("dispensed %T, want *executor.Client", raw)
+	}
+	return c, pc
+}
+
+// launch starts a plugin binary as the host does and dispenses name.
+func launch(t testing.TB, bin string, hs goplugin.HandshakeConfig, sets map[int]goplugin.PluginSet, name string, env []string) (any, *goplugin.Client) {
+	t.Helper()
 	logs := &testWriter{t: t}
 	cmd := exec.Command(bin)
 	cmd.Env = env
 	pc := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  executor.Handshake,
-		VersionedPlugins: executor.PluginSets(&executor.GRPCPlugin{}),
+		HandshakeConfig:  hs,
+		VersionedPlugins: sets,
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -66,15 +77,11 @@ func Launch(t testing.TB, bin string, env ...string) (*executor.Client, *goplugi
 	if err != nil {
 		t.Fatalf("start plugin %s: %v", bin, err)
 	}
-	raw, err := rpc.Dispense(executor.PluginName)
+	raw, err := rpc.Dispense(name)
 	if err != nil {
-		t.Fatalf("dispense executor from %s: %v", bin, err)
+		t.Fatalf("dispense %s from %s: %v", name, bin, err)
 	}
-	c, ok := raw.(*executor.Client)
-	if !ok {
-		t.Fatalf("dispensed %T, want *executor.Client", raw)
-	}
-	return c, pc
+	return raw, pc
 }
 
 // testWriter logs to t until the test ends; go-plugin may still log from

@@ -7,6 +7,11 @@
 //	client := plugintest.Executor(t, &MyExecutor{})
 //	run := plugintest.Run(t, client, executor.RunRequest{TaskID: 1, App: "bash", ...})
 //	if run.Result.Failed() { t.Fatal(run.Text()) }
+//
+// Storage plugins have the same: Storage serves one in-process (behind the
+// real storage.Serve, in go-plugin's test mode), LaunchStorage starts a
+// built binary and opens it, and StorageConformance checks a backend
+// against the guarantees of package storage.
 package plugintest
 
 import (

@@ -45,7 +45,7 @@ func (es envSecrets) List(ctx context.Context, projectID, environmentID int64) (
 }
 
 func (es envSecrets) Create(ctx context.Context, s *model.EnvironmentSecret) error {
-	s.ID = 0
+	s.ID = keptID(ctx, s.ID)
 	r := toEnvSecretRow(*s)
 	if err := es.s.db(ctx).Create(&r).Error; err != nil {
 		switch {

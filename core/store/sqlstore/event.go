@@ -34,7 +34,7 @@ var _ store.Events = events{}
 
 func (es events) Create(ctx context.Context, e *model.Event) error {
 	e.Created = nowOr(e.Created)
-	r := eventRow{ProjectID: e.ProjectID, UserID: e.UserID, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
+	r := eventRow{ID: keptID(ctx, e.ID), ProjectID: e.ProjectID, UserID: e.UserID, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
 		Description: e.Description, Created: dbTime(e.Created)}
 	if err := es.s.db(ctx).Create(&r).Error; err != nil {
 		return fmt.Errorf("create event: %w", err)

@@ -200,7 +200,7 @@ type parts[T, R any] struct {
 // Create inserts v, with its integration's project, and sets its ID.
 func (p parts[T, R]) Create(ctx context.Context, v *T) error {
 	id, integrationID := p.key(v)
-	*id = 0
+	*id = keptID(ctx, *id)
 	projectID, err := p.s.integrationProject(ctx, *integrationID)
 	if err != nil {
 		return err
@@ -269,8 +269,8 @@ type aliases struct{ s *Store }
 var _ store.IntegrationAliases = aliases{}
 
 func (as aliases) Create(ctx context.Context, a *model.IntegrationAlias) error {
-	a.ID = 0
-	r := integrationAliasRow{ProjectID: a.ProjectID, Alias: a.Alias}
+	a.ID = keptID(ctx, a.ID)
+	r := integrationAliasRow{ID: a.ID, ProjectID: a.ProjectID, Alias: a.Alias}
 	if a.IntegrationID != 0 {
 		projectID, err := as.s.integrationProject(ctx, a.IntegrationID)
 		if err != nil {

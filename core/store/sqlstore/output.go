@@ -7,10 +7,11 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
+	"github.com/signalbox/signalbox/core/store/outputcodec"
 )
 
 // chunkRow is a row of task_output_chunks: the lines first_seq..last_seq of
-// a task, encoded as described in outputcodec.go.
+// a task, encoded by package outputcodec.
 type chunkRow struct {
 	TaskID   int64  `gorm:"column:task_id;primaryKey;autoIncrement:false"`
 	FirstSeq int64  `gorm:"column:first_seq;primaryKey;autoIncrement:false"`
@@ -89,15 +90,15 @@ func chunkLines(taskID int64, lines []model.OutputLine) [][]chunkRow {
 		}
 	}
 	for i, l := range lines {
-		if body != nil && len(body)+encodedLen(len(l.Text)) > maxChunkBody {
+		if body != nil && len(body)+outputcodec.EncodedLen(len(l.Text)) > outputcodec.MaxChunkBody {
 			flush(lines[i-1].Seq)
 		}
 		if body == nil {
-			body = make([]byte, 0, min(maxChunkBody, encodedLen(len(l.Text))*(len(lines)-i)+1))
-			body = append(body, chunkVersion)
+			body = make([]byte, 0, min(outputcodec.MaxChunkBody, outputcodec.EncodedLen(len(l.Text))*(len(lines)-i)+1))
+			body = append(body, outputcodec.Version)
 			firstSeq = l.Seq
 		}
-		body = appendLine(body, l.Time, l.Text)
+		body = outputcodec.AppendLine(body, l.Time, l.Text)
 	}
 	flush(lines[len(lines)-1].Seq)
 	if len(batch) > 0 {
@@ -132,7 +133,7 @@ func (o output) List(ctx context.Context, taskID, afterSeq int64, limit int) ([]
 		}
 		for _, r := range rows {
 			skip := int(max(0, last-r.FirstSeq+1))
-			n, err := decodeChunkFrom(r.Body, skip, func(i int, at time.Time, text string) {
+			n, err := outputcodec.DecodeFrom(r.Body, skip, func(i int, at time.Time, text string) {
 				seq := r.FirstSeq + int64(i)
 				if seq <= last || (limit > 0 && len(out) >= limit) {
 					return
@@ -141,7 +142,7 @@ func (o output) List(ctx context.Context, taskID, afterSeq int64, limit int) ([]
 				last = seq
 			})
 			if err == nil && int64(n) != r.LastSeq-r.FirstSeq+1 {
-				err = fmt.Errorf("%w: %d lines for seqs %d..%d", errBadChunk, n, r.FirstSeq, r.LastSeq)
+				err = fmt.Errorf("%w: %d lines for seqs %d..%d", outputcodec.ErrBadChunk, n, r.FirstSeq, r.LastSeq)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("list output of task %d: chunk at seq %d: %w", taskID, r.FirstSeq, err)

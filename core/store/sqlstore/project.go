@@ -49,7 +49,7 @@ type projects struct{ s *Store }
 var _ store.Projects = projects{}
 
 func (ps projects) Create(ctx context.Context, p *model.Project) error {
-	p.ID = 0
+	p.ID = keptID(ctx, p.ID)
 	p.Created = nowOr(p.Created)
 	r := toProjectRow(*p)
 	if err := ps.s.db(ctx).Create(&r).Error; err != nil {

@@ -58,7 +58,7 @@ type schedules struct{ s *Store }
 var _ store.Schedules = schedules{}
 
 func (ss schedules) Create(ctx context.Context, s *model.Schedule) error {
-	s.ID, s.LastFired = 0, nil
+	s.ID, s.LastFired = keptID(ctx, s.ID), nil
 	r := toScheduleRow(*s)
 	if err := ss.s.db(ctx).Create(&r).Error; err != nil {
 		if isForeignKey(err) {

@@ -40,7 +40,7 @@ func withSorts(more sortColumns) sortColumns {
 // Create inserts v and sets its ID; the ID v had is ignored.
 func (c scoped[T, R]) Create(ctx context.Context, v *T) error {
 	id, projectID := c.key(v)
-	*id = 0
+	*id = keptID(ctx, *id)
 	r := c.toRow(*v)
 	if err := c.s.db(ctx).Create(&r).Error; err != nil {
 		if isForeignKey(err) {

@@ -51,7 +51,7 @@ var _ store.Sessions = sessions{}
 // Create inserts a session; a zero Created is now, a zero LastActive is
 // Created.
 func (ss sessions) Create(ctx context.Context, s *model.Session) error {
-	s.ID = 0
+	s.ID = keptID(ctx, s.ID)
 	s.Created = nowOr(s.Created)
 	if s.LastActive.IsZero() {
 		s.LastActive = s.Created

@@ -258,3 +258,12 @@ func nowOr(t time.Time) time.Time {
 	}
 	return dbTime(t)
 }
+
+// keptID is the id Create inserts: 0 (the database assigns one) unless
+// the context asks to keep ids (store.WithKeptIDs).
+func keptID(ctx context.Context, id int64) int64 {
+	if store.KeepIDs(ctx) {
+		return id
+	}
+	return 0
+}

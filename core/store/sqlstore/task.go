@@ -125,7 +125,7 @@ var _ store.Tasks = tasks{}
 
 // Create inserts a task; an empty Status is waiting, a zero Created is now.
 func (ts tasks) Create(ctx context.Context, t *model.Task) error {
-	t.ID = 0
+	t.ID = keptID(ctx, t.ID)
 	t.Created = nowOr(t.Created)
 	if t.Status == "" {
 		t.Status = model.TaskWaiting

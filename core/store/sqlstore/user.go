@@ -71,7 +71,7 @@ type users struct{ s *Store }
 var _ store.Users = users{}
 
 func (us users) Create(ctx context.Context, u *model.User) error {
-	u.ID = 0
+	u.ID = keptID(ctx, u.ID)
 	u.Created = nowOr(u.Created)
 	r := toUserRow(*u)
 	if err := us.s.db(ctx).Create(&r).Error; err != nil {

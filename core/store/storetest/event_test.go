@@ -5,13 +5,12 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
 func TestEvents(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		es := st.Events()
 		p1, p2 := mustProject(t, st), mustProject(t, st)
 		u := mustUser(t, st)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
@@ -113,7 +112,7 @@ func TestIntegrations_Parts(t *testing.T) {
 }
 
 func testParts[T any](t *testing.T, k partKind[T]) {
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		repo := k.repo(st)
 		p := mustProject(t, st)
 		in, other := mustIntegration(t, st, p.ID), mustIntegration(t, st, p.ID)
@@ -188,7 +187,7 @@ func testParts[T any](t *testing.T, k partKind[T]) {
 
 func TestIntegrations_Aliases(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		as := st.Integrations().Aliases()
 		p, q := mustProject(t, st), mustProject(t, st)
 		in, other := mustIntegration(t, st, p.ID), mustIntegration(t, st, p.ID)
@@ -268,7 +267,7 @@ func TestIntegrations_Aliases(t *testing.T) {
 
 func TestIntegrations_Delete(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		type content struct {
 			in    model.Integration
 			m     model.IntegrationMatcher

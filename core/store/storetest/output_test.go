@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/signalbox/signalbox/core/model"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
+	"github.com/signalbox/signalbox/core/store"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
@@ -24,7 +24,7 @@ func lines(taskID, first int64, n int, base time.Time, text func(seq int64) stri
 
 func TestOutput(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		out := st.Output()
 		p := mustProject(t, st)
 		base := time.Date(2025, 6, 1, 12, 0, 0, 123456789, time.UTC)

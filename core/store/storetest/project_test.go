@@ -6,13 +6,12 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
 func TestProjects(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		ps := st.Projects()
 
 		t.Run("create, get and update keep every field", func(t *testing.T) {
@@ -41,7 +40,7 @@ func TestProjects(t *testing.T) {
 		})
 
 		t.Run("list returns a user's projects, or all for user 0, by name", func(t *testing.T) {
-			st := storetest.Open(t, st.Driver()) // a database of its own: it lists everything
+			st := storetest.OpenLike(t, st) // a database of its own: it lists everything
 			u, other := mustUser(t, st), mustUser(t, st)
 			var ids []int64
 			for _, name := range []string{"b", "a", "c"} {
@@ -132,7 +131,7 @@ func TestProjects(t *testing.T) {
 
 func TestMembers(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		ms := st.Members()
 
 		t.Run("add, get, list, update and remove a membership", func(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
@@ -23,7 +22,7 @@ func scheduleTemplate(t *testing.T, st store.Store, projectID int64) model.Templ
 
 func TestSchedules(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		ss := st.Schedules()
 		p, q := mustProject(t, st), mustProject(t, st)
 		tp1, tp2, tq := scheduleTemplate(t, st, p.ID), scheduleTemplate(t, st, p.ID), scheduleTemplate(t, st, q.ID)

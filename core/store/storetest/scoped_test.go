@@ -5,7 +5,6 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
@@ -125,7 +124,7 @@ func TestProjectScoped(t *testing.T) {
 }
 
 func testScoped[T any](t *testing.T, k scopedKind[T]) {
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		repo := k.repo(st)
 		p, other := mustProject(t, st), mustProject(t, st)
 		create := func(t *testing.T, pid int64, name, field string) T {

@@ -1,10 +1,13 @@
-// Package storetest gives tests a fresh, migrated database of each dialect:
-// SQLite in a temporary directory, and a new database on the PostgreSQL and
-// MySQL servers that CI runs, dropped when the test ends.
+// Package storetest gives tests a fresh, empty store of each backend:
+// SQLite in a temporary directory, a new database on the PostgreSQL and
+// MySQL servers that CI runs (dropped when the test ends), the key/value
+// store (package kvstore) on the in-memory backend, and the key/value store
+// on the bolt storage plugin, built from plugins/storage-bolt and started
+// as a real plugin process.
 //
 // Environment:
 //
-//	SIGNALBOX_TEST_DIALECTS       comma list of dialects to test; default "sqlite,postgres,mysql"
+//	SIGNALBOX_TEST_DIALECTS       comma list of backends to test; default "sqlite,postgres,mysql,memory,bolt"
 //	SIGNALBOX_TEST_POSTGRES_DSN   default "host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=disable"
 //	SIGNALBOX_TEST_MYSQL_DSN      default "root@tcp(127.0.0.1:3306)/"
 //
@@ -28,15 +31,27 @@ import (
 	"github.com/hashicorp/go-hclog"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
+	"github.com/signalbox/signalbox/core/store"
 	"github.com/signalbox/signalbox/core/store/sqlstore"
 )
 
-// The dialects, named as sqlstore's drivers.
+// The backends: the SQL dialects, named as sqlstore's drivers, and the
+// key/value backends.
 const (
 	SQLite   = sqlstore.DriverSQLite
 	Postgres = sqlstore.DriverPostgres
 	MySQL    = sqlstore.DriverMySQL
+	Memory   = "memory"
+	Bolt     = "bolt"
 )
+
+// allBackends are the backends tested by default, SQL first.
+var allBackends = []string{SQLite, Postgres, MySQL, Memory, Bolt}
+
+// IsSQL says whether a backend is a SQL dialect.
+func IsSQL(backend string) bool {
+	return backend == SQLite || backend == Postgres || backend == MySQL
+}
 
 // The environment variables storetest reads.
 const (
@@ -52,12 +67,24 @@ const (
 	adminTimeout = 30 * time.Second
 )
 
-// Dialects returns the dialects to test, from SIGNALBOX_TEST_DIALECTS.
+// Dialects returns the SQL dialects to test, from SIGNALBOX_TEST_DIALECTS.
 func Dialects(t testing.TB) []string {
+	t.Helper()
+	var out []string
+	for _, b := range Backends(t) {
+		if IsSQL(b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Backends returns the backends to test, from SIGNALBOX_TEST_DIALECTS.
+func Backends(t testing.TB) []string {
 	t.Helper()
 	env := os.Getenv(EnvDialects)
 	if strings.TrimSpace(env) == "" {
-		return []string{SQLite, Postgres, MySQL}
+		return allBackends
 	}
 	var out []string
 	seen := map[string]bool{}
@@ -66,9 +93,9 @@ func Dialects(t testing.TB) []string {
 		switch d {
 		case "":
 			continue
-		case SQLite, Postgres, MySQL:
+		case SQLite, Postgres, MySQL, Memory, Bolt:
 		default:
-			t.Fatalf("storetest: %s names unknown dialect %q (want sqlite, postgres or mysql)", EnvDialects, d)
+			t.Fatalf("storetest: %s names unknown backend %q (want sqlite, postgres, mysql, memory or bolt)", EnvDialects, d)
 		}
 		if !seen[d] {
 			seen[d] = true
@@ -78,8 +105,20 @@ func Dialects(t testing.TB) []string {
 	return out
 }
 
+// ForEachBackend runs fn, in parallel subtests named by backend, each with
+// a fresh store of its backend.
+func ForEachBackend(t *testing.T, fn func(t *testing.T, st store.Store)) {
+	t.Helper()
+	for _, b := range Backends(t) {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			fn(t, OpenBackend(t, b))
+		})
+	}
+}
+
 // ForEachDialect runs fn, in parallel subtests named by dialect, each with a
-// fresh store of its dialect.
+// fresh store of its dialect: for tests of what only the SQL stores have.
 func ForEachDialect(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
 	t.Helper()
 	for _, d := range Dialects(t) {

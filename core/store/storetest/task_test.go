@@ -9,13 +9,12 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
 func TestTasks(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		ts := st.Tasks()
 		p, other := mustProject(t, st), mustProject(t, st)
 		u := mustUser(t, st)
@@ -109,13 +108,13 @@ func TestTasks(t *testing.T) {
 
 func TestTaskQueue(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		ts := st.Tasks()
 		p := mustProject(t, st)
 		lease := now().Add(time.Minute)
 
 		t.Run("list waiting returns the oldest waiting tasks first", func(t *testing.T) {
-			qs := storetest.Open(t, st.Driver()) // a queue of its own
+			qs := storetest.OpenLike(t, st) // a queue of its own
 			qp := mustProject(t, qs)
 			w1 := mustTask(t, qs, qp.ID, model.TaskWaiting)
 			mustTask(t, qs, qp.ID, model.TaskRunning)
@@ -175,14 +174,7 @@ func TestTaskQueue(t *testing.T) {
 		})
 
 		t.Run("of claimers in two processes exactly one wins", func(t *testing.T) {
-			cfg := storetest.NewDatabase(t, st.Driver())
-			var stores []store.Store
-			for range 2 {
-				s, err := sqlstore.Open(t.Context(), cfg)
-				mustNoErr(t, err, "Open")
-				t.Cleanup(func() { _ = s.Close() })
-				stores = append(stores, s)
-			}
+			stores := storetest.OpenShared(t, storetest.BackendOf(t, st), 2)
 			pp := mustProject(t, stores[0])
 			for range 5 {
 				task := mustTask(t, stores[0], pp.ID, model.TaskWaiting)
@@ -349,7 +341,7 @@ func claimConcurrently(t *testing.T, stores []store.Store, taskID int64, n int) 
 
 func TestTaskLeases(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		ts := st.Tasks()
 		p1, p2 := mustProject(t, st), mustProject(t, st)
 		base := now()

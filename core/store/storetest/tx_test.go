@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/signalbox/signalbox/core/model"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
+	"github.com/signalbox/signalbox/core/store"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
 func TestWithTx(t *testing.T) {
 	t.Parallel()
 	errBoom := errors.New("boom")
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		// exists reports whether project id exists, outside any transaction.
 		exists := func(t *testing.T, id int64) bool {
 			t.Helper()

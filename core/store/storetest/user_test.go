@@ -6,13 +6,12 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
 func TestUsers(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		us := st.Users()
 
 		t.Run("create sets id and created time and get returns the same user", func(t *testing.T) {
@@ -153,7 +152,7 @@ func TestUsers(t *testing.T) {
 
 func TestUsers_List(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		var ids []int64 // in creation order: carol, alice, bob
 		for _, u := range []model.User{
 			{Username: "carol", Name: "amy", Email: "c@example.com"},
@@ -210,7 +209,7 @@ func TestUsers_List(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		ss := st.Sessions()
 		u := mustUser(t, st)
 
@@ -262,7 +261,7 @@ func TestSessions(t *testing.T) {
 
 func TestAPITokens(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		ts := st.APITokens()
 
 		t.Run("create, get by hash and list by user return the tokens", func(t *testing.T) {

@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"github.com/signalbox/signalbox/core/model"
-	"github.com/signalbox/signalbox/core/store/sqlstore"
+	"github.com/signalbox/signalbox/core/store"
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
 func TestUserOptions(t *testing.T) {
 	t.Parallel()
-	storetest.ForEachDialect(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.ForEachBackend(t, func(t *testing.T, st store.Store) {
 		uo := st.UserOptions()
 		u, v := mustUser(t, st), mustUser(t, st)
 		mustNoErr(t, uo.Set(t.Context(), u.ID, "theme", `"dark"`), "Set")
