@@ -69,15 +69,10 @@ func (o output) Append(ctx context.Context, taskID int64, lines []model.OutputLi
 	if len(lines) == 0 {
 		return nil
 	}
+	if err := outputcodec.CheckSeqs(taskID, lines); err != nil {
+		return err
+	}
 	first := lines[0].Seq
-	if first < 1 {
-		return model.Invalidf("append output of task %d: seq %d is not positive", taskID, first)
-	}
-	for i, l := range lines {
-		if l.Seq != first+int64(i) {
-			return model.Invalidf("append output of task %d: seq %d follows seq %d", taskID, l.Seq, lines[i-1].Seq)
-		}
-	}
 	err := o.s.update(ctx, func(ctx context.Context) error {
 		lastSeq, count, ok, err := o.meta(ctx, taskID)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store"
-	"github.com/signalbox/signalbox/sdk/storage"
 )
 
 // Buckets of users:
@@ -43,18 +42,7 @@ func userConflict(u model.User) error {
 // claimUnique writes the index entry bucket/value → id, failing with
 // ErrConflict if another id holds it.
 func (s *Store) claimUnique(ctx context.Context, bucket, value string, id int64, conflict error) error {
-	k := key(value)
-	raw, ok, err := s.get(ctx, bucket, k)
-	if err != nil {
-		return err
-	}
-	if ok && lastID(raw) != id {
-		return conflict
-	}
-	if !ok {
-		s.require(ctx, storage.Condition{Kind: storage.MustNotExist, Bucket: bucket, Key: k})
-	}
-	return s.put(ctx, bucket, k, key(id))
+	return s.claimKey(ctx, bucket, key(value), id, conflict)
 }
 
 // indexID reads an index entry value → id.

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/signalbox/signalbox/core/model"
 )
 
 // Version is the first byte of every chunk body.
@@ -84,4 +86,22 @@ func DecodeFrom(body []byte, skip int, fn func(i int, at time.Time, text string)
 		i++
 	}
 	return i, nil
+}
+
+// CheckSeqs refuses lines to append whose Seqs are not consecutive from at
+// least 1, with model.ErrInvalid.
+func CheckSeqs(taskID int64, lines []model.OutputLine) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	first := lines[0].Seq
+	if first < 1 {
+		return model.Invalidf("append output of task %d: seq %d is not positive", taskID, first)
+	}
+	for i, l := range lines {
+		if l.Seq != first+int64(i) {
+			return model.Invalidf("append output of task %d: seq %d follows seq %d", taskID, l.Seq, lines[i-1].Seq)
+		}
+	}
+	return nil
 }

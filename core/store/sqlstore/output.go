@@ -41,14 +41,8 @@ func (o output) Append(ctx context.Context, taskID int64, lines []model.OutputLi
 	if len(lines) == 0 {
 		return nil
 	}
-	first := lines[0].Seq
-	if first < 1 {
-		return model.Invalidf("append output of task %d: seq %d is not positive", taskID, first)
-	}
-	for i, l := range lines {
-		if l.Seq != first+int64(i) {
-			return model.Invalidf("append output of task %d: seq %d follows seq %d", taskID, l.Seq, lines[i-1].Seq)
-		}
+	if err := outputcodec.CheckSeqs(taskID, lines); err != nil {
+		return err
 	}
 	batches := chunkLines(taskID, lines)
 	insert := func(ctx context.Context) error {
