@@ -649,6 +649,8 @@ func TestE2E_CommandLine(t *testing.T) {
 	}{
 		"version":                           {[]string{"version"}, true, "signalbox "},
 		"plugins list describes the shell":  {[]string{"plugins", "list"}, true, "app bash"},
+		"plugins list names the bolt store": {[]string{"plugins", "list"}, true, "SIGNALBOX_STORE=bolt"},
+		"store copy needs its backends":     {[]string{"store", "copy", "--from", "bolt"}, false, "required flag"},
 		"migrate":                           {[]string{"migrate"}, true, "up to date"},
 		"user add":                          {[]string{"user", "add", "--login", "carol", "--email", "carol@example.com", "--password", "carol-password", "--admin"}, true, `user "carol" created`},
 		"user add refuses a short password": {[]string{"user", "add", "--login", "dan", "--email", "dan@example.com", "--password", "short"}, false, "at least 8"},

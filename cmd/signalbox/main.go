@@ -237,7 +237,14 @@ func pluginsCmd(f *flags) *cobra.Command {
 			}
 			defer host.Shutdown()
 			plugins := host.List(cmd.Context())
-			if len(plugins) == 0 {
+			stores, err := app.StoragePlugins(cfg)
+			if err != nil {
+				return err
+			}
+			for _, s := range stores {
+				fmt.Printf("storage-%s\t%s\n  store %-10s select with SIGNALBOX_STORE=%s\n", s.Name, s.Path, s.Name, s.Name)
+			}
+			if len(plugins) == 0 && len(stores) == 0 {
 				fmt.Printf("no plugins found in %s\n", cfg.PluginDir)
 				return nil
 			}

@@ -141,6 +141,20 @@ func New(ctx context.Context, cfg config.Config, log hclog.Logger) (*App, error)
 	return &App{cfg: cfg, log: log, Store: st, Services: svc, Host: host, Runner: run, Scheduler: sched, Hub: hub, box: box}, nil
 }
 
+// StoragePlugins lists the storage plugins a configuration can select, by
+// the name SIGNALBOX_STORE takes ("bolt" for signalbox-plugin-storage-bolt).
+func StoragePlugins(cfg config.Config) ([]pluginhost.Spec, error) {
+	specs := make([]pluginhost.Spec, 0, len(cfg.Plugins))
+	for _, p := range cfg.Plugins {
+		specs = append(specs, pluginhost.Spec(p))
+	}
+	found, err := pluginhost.ListStorage(cfg.PluginDir, specs)
+	for i := range found {
+		found[i].Name = strings.TrimPrefix(found[i].Name, pluginhost.StoragePrefix)
+	}
+	return found, err
+}
+
 // NewHost returns the plugin host for a configuration.
 func NewHost(cfg config.Config, log hclog.Logger) (*pluginhost.Host, error) {
 	specs := make([]pluginhost.Spec, 0, len(cfg.Plugins))

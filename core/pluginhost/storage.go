@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,21 @@ func FindStorage(dir string, explicit []Spec, name string) (Spec, error) {
 	}
 	return Spec{}, fmt.Errorf("no storage plugin %q: want a binary %s%s%s in %s, or a plugins entry named %s%s",
 		name, plugin.BinaryPrefix, StoragePrefix, name, dir, StoragePrefix, name)
+}
+
+// ListStorage returns the storage plugins in dir and the explicit specs.
+func ListStorage(dir string, explicit []Spec) ([]Spec, error) {
+	specs, err := Discover(dir, explicit)
+	if err != nil {
+		return nil, err
+	}
+	var out []Spec
+	for _, s := range specs {
+		if strings.HasPrefix(s.Name, StoragePrefix) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // StorageConfig configures a storage plugin process.
