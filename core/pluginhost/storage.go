@@ -64,7 +64,7 @@ type StorageConfig struct {
 	Env []string
 	Log hclog.Logger
 	// CallTimeout bounds every call; a plugin that does not answer in time
-	// is killed and started again. Default 30s.
+	// is killed and started again. Default 10s.
 	CallTimeout time.Duration
 	// StartTimeout bounds a start, handshake and Open. Default 10s.
 	StartTimeout time.Duration
@@ -100,7 +100,7 @@ func OpenStorage(ctx context.Context, cfg StorageConfig) (*StorageBackend, error
 		cfg.Log = hclog.NewNullLogger()
 	}
 	if cfg.CallTimeout <= 0 {
-		cfg.CallTimeout = 30 * time.Second
+		cfg.CallTimeout = 10 * time.Second
 	}
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = 10 * time.Second
@@ -227,10 +227,12 @@ func (b *StorageBackend) current(ctx context.Context) (*storage.Client, error) {
 	return b.client, nil
 }
 
-// stopLocked kills the process; b.mu is held.
+// stopLocked kills the process at once (go-plugin's Kill first asks the
+// plugin to shut down, and waits forever for a plugin that hangs); b.mu is
+// held. Whatever the plugin applied is durable: batches are atomic there.
 func (b *StorageBackend) stopLocked() {
 	if b.proc != nil {
-		b.proc.Kill()
+		killNow(b.proc)
 	}
 	b.proc, b.client = nil, nil
 }
@@ -253,6 +255,19 @@ func (b *StorageBackend) failed(c *storage.Client, err error) error {
 		err = fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 	}
 	return err
+}
+
+// killNow kills a plugin process at once, then lets go-plugin clean up:
+// go-plugin's Kill alone first asks the plugin to shut down and waits, with
+// no deadline, for a plugin that may hang. (Not for executors: they must
+// stop their tasks' processes on the way out.)
+func killNow(c *goplugin.Client) {
+	if pid := pidOf(c); pid > 0 {
+		if p, err := os.FindProcess(pid); err == nil {
+			_ = p.Kill()
+		}
+	}
+	c.Kill()
 }
 
 // call runs fn on the current client with the call timeout.

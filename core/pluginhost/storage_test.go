@@ -1,0 +1,141 @@
+package pluginhost_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/signalbox/signalbox/core/pluginhost"
+	"github.com/signalbox/signalbox/sdk/storage"
+)
+
+var (
+	boltOnce sync.Once
+	boltBin  string
+	boltErr  error
+)
+
+// boltPlugin builds the bolt storage plugin once.
+func boltPlugin(t *testing.T) string {
+	t.Helper()
+	boltOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "pluginhost-test-")
+		if err != nil {
+			boltErr = err
+			return
+		}
+		boltBin = filepath.Join(dir, "signalbox-plugin-storage-bolt")
+		if out, err := exec.Command("go", "build", "-o", boltBin, "github.com/signalbox/signalbox/plugins/storage-bolt").CombinedOutput(); err != nil {
+			boltErr = errors.New(string(out))
+		}
+	})
+	if boltErr != nil {
+		t.Fatalf("build the bolt plugin: %v", boltErr)
+	}
+	return boltBin
+}
+
+func openBolt(t *testing.T, dsn string) *pluginhost.StorageBackend {
+	t.Helper()
+	b, err := pluginhost.OpenStorage(t.Context(), pluginhost.StorageConfig{
+		Spec:         pluginhost.Spec{Name: "storage-bolt", Path: boltPlugin(t)},
+		Open:         storage.Config{DSN: dsn},
+		CallTimeout:  time.Second,
+		RestartEvery: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func put(ctx context.Context, b storage.Backend, k, v string) error {
+	res, err := b.Apply(ctx, storage.Batch{Ops: []storage.Op{{Kind: storage.Put, Bucket: "b", Key: []byte(k), Value: []byte(v)}}})
+	if err == nil && !res.Applied {
+		err = errors.New("not applied")
+	}
+	return err
+}
+
+// waitBack calls Health until the plugin answers again.
+func waitBack(t *testing.T, b storage.Backend) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := b.Health(t.Context())
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, storage.ErrUnavailable) {
+			t.Fatalf("while the plugin restarts: %v, want ErrUnavailable", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the storage plugin did not come back: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestStorage_PluginFaults(t *testing.T) {
+	for name, fault := range map[string]func(t *testing.T, pid int){
+		// A plugin that dies: calls fail fast, the next one after the
+		// restart delay starts it again.
+		"killed": func(t *testing.T, pid int) {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		},
+		// A plugin that hangs (stopped, so it never answers): the call
+		// times out, the plugin is killed and started again.
+		"hung": func(t *testing.T, pid int) {
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := openBolt(t, filepath.Join(t.TempDir(), "s.bolt"))
+			ctx := t.Context()
+			if err := put(ctx, b, "before", "1"); err != nil {
+				t.Fatal(err)
+			}
+			pid := b.Pid()
+			fault(t, pid)
+
+			start := time.Now()
+			err := put(ctx, b, "during", "2")
+			if !errors.Is(err, storage.ErrUnavailable) {
+				t.Fatalf("write to a %s plugin: %v, want ErrUnavailable", name, err)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Fatalf("a write to a %s plugin took %s to fail", name, d)
+			}
+			waitBack(t, b)
+			if b.Pid() == pid || b.Pid() == 0 {
+				t.Fatalf("plugin pid after the restart = %d, before %d", b.Pid(), pid)
+			}
+			vals, err := b.Get(ctx, "b", [][]byte{[]byte("before"), []byte("during")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(vals[0]) != "1" {
+				t.Errorf("a write acknowledged before the %s plugin was lost: %q", name, vals[0])
+			}
+			// "during" failed: it is there or not, never half; a value is whole.
+			if vals[1] != nil && string(vals[1]) != "2" {
+				t.Errorf("the failed write left %q", vals[1])
+			}
+			if err := put(ctx, b, "after", "3"); err != nil {
+				t.Fatalf("write after the restart: %v", err)
+			}
+		})
+	}
+}
