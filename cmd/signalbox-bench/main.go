@@ -95,7 +95,7 @@ func main() {
 	flag.StringVar(&o.pgAdminDSN, "pg-admin-dsn", "host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=disable",
 		"PostgreSQL DSN used to create and drop the benchmark database")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound of the whole run of one store")
-	flag.BoolVar(&o.keep, "keep", false, "keep the data directory")
+	flag.BoolVar(&o.keep, "keep", false, "keep the data directory and the PostgreSQL database")
 	phases := flag.String("phases", "output,dispatch,burst,reads", "comma list of the phases to run")
 	flag.Parse()
 	o.phases = map[string]bool{}
@@ -239,6 +239,10 @@ func runStore(o options, store string) (res *result, err error) {
 			return nil, fmt.Errorf("create database: %w", err)
 		}
 		defer func() {
+			if o.keep {
+				logf("kept database %s", dbName)
+				return
+			}
 			if _, err := admin.Exec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)"); err != nil {
 				logf("drop database %s: %v", dbName, err)
 			}

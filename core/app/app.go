@@ -141,6 +141,23 @@ func New(ctx context.Context, cfg config.Config, log hclog.Logger) (*App, error)
 	return &App{cfg: cfg, log: log, Store: st, Services: svc, Host: host, Runner: run, Scheduler: sched, Hub: hub, box: box}, nil
 }
 
+// refreshStatistics keeps the planner statistics of the store fresh, every
+// few seconds, until ctx ends.
+func refreshStatistics(ctx context.Context, r store.StatisticsRefresher, log hclog.Logger) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.RefreshStatistics(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("refreshing the database statistics failed", "error", err)
+			}
+		}
+	}
+}
+
 // StoragePlugins lists the storage plugins a configuration can select, by
 // the name SIGNALBOX_STORE takes ("bolt" for signalbox-plugin-storage-bolt).
 func StoragePlugins(cfg config.Config) ([]pluginhost.Spec, error) {
@@ -267,6 +284,9 @@ func (a *App) Run(ctx context.Context) error {
 	if rc := (retention.Config{MaxTasksPerTemplate: a.cfg.Retention.MaxTasksPerTemplate,
 		MaxAge: time.Duration(a.cfg.Retention.MaxDays) * 24 * time.Hour}); rc.Enabled() {
 		go retention.New(rc, a.Store, a.log).Run(runCtx)
+	}
+	if r, ok := a.Store.(store.StatisticsRefresher); ok {
+		go refreshStatistics(runCtx, r, a.log)
 	}
 	schedulerDone := make(chan struct{})
 	go func() { defer close(schedulerDone); a.Scheduler.Run(runCtx) }()

@@ -65,6 +65,8 @@ type Services struct {
 	schemas schemas
 	// scheduleNotifier hears of changed schedules (SetScheduleNotifier).
 	scheduleNotifier ScheduleNotifier
+	// touches says which sessions this process touched lately.
+	touches touches
 }
 
 // Deps are the dependencies of Services.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/signalbox/signalbox/core/auth"
@@ -176,6 +177,38 @@ func (s *Services) Login(ctx context.Context, login, password string) (string, m
 // SessionTTL is how long an idle session stays valid.
 const SessionTTL = 7 * 24 * time.Hour
 
+// touchEvery is how often a session's last activity is written.
+const touchEvery = time.Minute
+
+// touches remembers when this process last touched each session, so that
+// of the concurrent requests of one session that find it due, one writes
+// it: the others would queue on the same row (on PostgreSQL, a commit each).
+type touches struct {
+	mu   sync.Mutex
+	last map[int64]time.Time
+}
+
+// claim says whether the caller should touch session id now.
+func (t *touches) claim(id int64, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == nil {
+		t.last = map[int64]time.Time{}
+	}
+	if now.Sub(t.last[id]) < touchEvery {
+		return false
+	}
+	if len(t.last) >= 10000 {
+		for k, at := range t.last {
+			if now.Sub(at) >= touchEvery {
+				delete(t.last, k)
+			}
+		}
+	}
+	t.last[id] = now
+	return true
+}
+
 // AuthenticateSession returns the user of a session token.
 func (s *Services) AuthenticateSession(ctx context.Context, token string) (Actor, error) {
 	sess, err := s.store.Sessions().GetByTokenHash(ctx, auth.HashToken(token))
@@ -189,8 +222,8 @@ func (s *Services) AuthenticateSession(ctx context.Context, token string) (Actor
 		_ = s.store.Sessions().Expire(ctx, sess.ID)
 		return Actor{}, model.Unauthenticatedf("session expired")
 	}
-	if time.Since(sess.LastActive) > time.Minute {
-		_ = s.store.Sessions().Touch(ctx, sess.ID, time.Now().UTC())
+	if now := time.Now(); now.Sub(sess.LastActive) > touchEvery && s.touches.claim(sess.ID, now) {
+		_ = s.store.Sessions().Touch(ctx, sess.ID, now.UTC())
 	}
 	return s.actor(ctx, sess.UserID)
 }

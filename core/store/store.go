@@ -228,3 +228,12 @@ func KeepIDs(ctx context.Context) bool {
 type SequenceSyncer interface {
 	SyncSequences(ctx context.Context) error
 }
+
+// StatisticsRefresher is a Store whose query planner needs fresh table
+// statistics after bursts of writes (PostgreSQL's autovacuum looks only
+// once a minute: until then a table that grew from nothing to 100,000
+// tasks is planned as if it held a few dozen rows). The server calls it
+// every few seconds; it is cheap when nothing changed.
+type StatisticsRefresher interface {
+	RefreshStatistics(ctx context.Context) error
+}

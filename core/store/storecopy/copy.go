@@ -87,6 +87,12 @@ func Copy(ctx context.Context, from, to store.Store, opts Options) (Counts, erro
 			return nil, err
 		}
 	}
+	// The target's planner has never seen these rows: let it look now.
+	if r, ok := to.(store.StatisticsRefresher); ok {
+		if err := r.RefreshStatistics(ctx); err != nil {
+			return nil, err
+		}
+	}
 	want, err := Count(ctx, from)
 	if err != nil {
 		return nil, fmt.Errorf("count the source: %w", err)

@@ -1,6 +1,7 @@
 package storetest_test
 
 import (
+	"database/sql"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -50,6 +51,31 @@ func TestOpen(t *testing.T) {
 				wantErr(t, err, model.ErrInvalid, "Open with driver oracle")
 				_, err = sqlstore.Open(t.Context(), sqlstore.Config{Driver: dialect})
 				wantErr(t, err, model.ErrInvalid, "Open without DSN")
+			})
+
+			t.Run("statistics are refreshed after a burst of writes", func(t *testing.T) {
+				cfg := storetest.NewDatabase(t, dialect)
+				st, err := sqlstore.Open(t.Context(), cfg)
+				mustNoErr(t, err, "Open")
+				t.Cleanup(func() { _ = st.Close() })
+				p := mustProject(t, st)
+				mustNoErr(t, st.RefreshStatistics(t.Context()), "RefreshStatistics with nothing changed")
+				for range 1500 {
+					mustTask(t, st, p.ID, model.TaskWaiting)
+				}
+				mustNoErr(t, st.RefreshStatistics(t.Context()), "RefreshStatistics")
+				if dialect != storetest.Postgres {
+					return
+				}
+				db, err := sql.Open("pgx", cfg.DSN)
+				mustNoErr(t, err, "open the database")
+				defer db.Close()
+				var analyzed bool
+				mustNoErr(t, db.QueryRowContext(t.Context(), `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables
+					WHERE relname = 'tasks' AND schemaname = current_schema()`).Scan(&analyzed), "read pg_stat_user_tables")
+				if !analyzed {
+					t.Fatal("tasks was not analysed after 1,500 new rows")
+				}
 			})
 
 			t.Run("a database that does not answer is unavailable", func(t *testing.T) {
