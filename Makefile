@@ -17,10 +17,10 @@ help: ## list the targets
 build: $(BIN)/signalbox $(PLUGIN_BINS) ## build the server and the built-in plugins into bin/
 
 $(BIN)/signalbox: FORCE
-	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/signalbox
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/signalbox
 
 $(BIN)/plugins/signalbox-plugin-%: FORCE
-	$(GO) build -ldflags '-s -w' -o $@ ./plugins/$*
+	CGO_ENABLED=0 $(GO) build -ldflags '-s -w' -o $@ ./plugins/$*
 
 run: web-if-stale build ## build everything and run the server on SQLite in ./data (SIGNALBOX_LISTEN, default :3000)
 	$(BIN)/signalbox server
