@@ -85,7 +85,7 @@ func main() {
 	var stores, lines string
 	flag.StringVar(&o.bin, "bin", "bin/signalbox", "the server binary")
 	flag.StringVar(&o.pluginDir, "plugins", "bin/plugins", "the plugin directory")
-	flag.StringVar(&stores, "store", "sqlite,postgres", "comma list of stores: sqlite, postgres")
+	flag.StringVar(&stores, "store", "sqlite,postgres", "comma list of stores: sqlite, postgres, bolt")
 	flag.StringVar(&lines, "lines", "10000,100000,1000000", "comma list of output task sizes, in lines")
 	flag.IntVar(&o.repeat, "repeat", 1, "runs of each output task size")
 	flag.IntVar(&o.dispatch, "dispatch", 50, "sequential tasks for the dispatch latency")
@@ -167,7 +167,8 @@ type result struct {
 	tmplCPU      time.Duration
 	rssIdle      int64 // KiB, server, after start
 	rssIdleAfter int64 // KiB, server, idle after the output tasks
-	pluginIdle   int64 // KiB
+	pluginIdle   int64
+	storageIdle  int64 // KiB
 	rssPeak      int64 // KiB, server, while the largest task streams
 	pluginPeak   int64
 	dbBytes      int64 // bytes of the database after the output tasks (sqlite: files; postgres: pg_database_size)
@@ -228,6 +229,8 @@ func runStore(o options, store string) (res *result, err error) {
 	switch store {
 	case "sqlite":
 		env = append(env, "SIGNALBOX_STORE=sqlite")
+	case "bolt":
+		env = append(env, "SIGNALBOX_STORE=bolt")
 	case "postgres":
 		dbName = fmt.Sprintf("signalbox_bench_%d", time.Now().UnixNano())
 		admin, err := sql.Open("pgx", o.pgAdminDSN)
@@ -394,6 +397,7 @@ func runStore(o options, store string) (res *result, err error) {
 	time.Sleep(2 * time.Second)
 	res.rssIdleAfter = rss(s.cmd.Process.Pid)
 	res.pluginIdle = pluginRSS(s.cmd.Process.Pid)
+	res.storageIdle = storageRSS(s.cmd.Process.Pid)
 
 	// Reads with many tasks.
 	if o.seed > 0 && o.phases["reads"] {
@@ -447,6 +451,10 @@ func dbSize(ctx context.Context, o options, store, dataDir, dbName string) int64
 			}
 		}
 		return n
+	case "bolt":
+		if st, err := os.Stat(filepath.Join(dataDir, "signalbox.bolt")); err == nil {
+			return st.Size()
+		}
 	case "postgres":
 		db, err := sql.Open("pgx", o.pgAdminDSN)
 		if err != nil {
@@ -790,9 +798,15 @@ func rss(pid int) int64 {
 	return 0
 }
 
-// pluginRSS returns the largest VmRSS among the children of pid named
-// signalbox-plugin-*.
-func pluginRSS(pid int) int64 {
+// pluginRSS returns the largest VmRSS among the executor plugins (children
+// of pid running a signalbox-plugin-* binary but a storage plugin, whose
+// RSS counts the pages of its mapped database file: see storageRSS).
+func pluginRSS(pid int) int64 { return childRSS(pid, false) }
+
+// storageRSS returns the VmRSS of the storage plugin, if there is one.
+func storageRSS(pid int) int64 { return childRSS(pid, true) }
+
+func childRSS(pid int, storage bool) int64 {
 	ents, _ := os.ReadDir("/proc")
 	var best int64
 	for _, e := range ents {
@@ -813,6 +827,10 @@ func pluginRSS(pid int) int64 {
 		comm := st[open+1 : closeP]
 		f := strings.Fields(st[closeP+1:])
 		if len(f) < 2 || f[1] != strconv.Itoa(pid) || !strings.HasPrefix(comm, "signalbox-plugi") {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", child))
+		if strings.Contains(string(cmdline), "signalbox-plugin-storage-") != storage {
 			continue
 		}
 		best = max(best, rss(child))
@@ -914,6 +932,12 @@ func printTable(w io.Writer, o options, rs []*result) {
 	row("server RSS idle (after start)", func(r *result) string { return mib(r.rssIdle) })
 	row("server RSS idle (after the load)", func(r *result) string { return mib(r.rssIdleAfter) })
 	row("plugin RSS idle", func(r *result) string { return mib(r.pluginIdle) })
+	row("storage plugin RSS idle (with its mapped file)", func(r *result) string {
+		if r.storageIdle == 0 {
+			return "-"
+		}
+		return mib(r.storageIdle)
+	})
 	row("server RSS peak, largest output task", func(r *result) string { return mib(r.rssPeak) })
 	row("plugin RSS peak, largest output task", func(r *result) string { return mib(r.pluginPeak) })
 }
