@@ -55,6 +55,9 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// StartTimeout bounds a plugin's start and handshake. Default: 10s.
 	StartTimeout time.Duration
+	// KillGrace bounds a plugin's graceful shutdown before it is killed.
+	// Default: 15s (the executor SDK gives its tasks 10s to stop).
+	KillGrace time.Duration
 }
 
 // ErrNoExecutor is returned when no plugin serves an app.
@@ -83,6 +86,9 @@ func New(cfg Config) (*Host, error) {
 	}
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = 10 * time.Second
+	}
+	if cfg.KillGrace <= 0 {
+		cfg.KillGrace = 15 * time.Second
 	}
 	h := &Host{cfg: cfg, log: cfg.Log.Named("pluginhost"), plugins: map[string]*instance{}}
 	specs, err := Discover(cfg.Dir, cfg.Plugins)
@@ -386,6 +392,23 @@ func (p *instance) kill() {
 	p.proc, p.exec = nil, nil
 	p.mu.Unlock()
 	if proc != nil {
+		killWithin(proc, p.host.cfg.KillGrace)
+	}
+}
+
+// killWithin asks a plugin to shut down (so that an executor stops its
+// tasks), and kills it if it has not exited within grace: go-plugin's Kill
+// alone waits forever for a plugin that hangs.
+func killWithin(proc *goplugin.Client, grace time.Duration) {
+	done := make(chan struct{})
+	go func() {
 		proc.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		killNow(proc)
+		<-done
 	}
 }

@@ -238,3 +238,31 @@ func TestHost_ShutdownKillsPlugins(t *testing.T) {
 		t.Error("Executor after Shutdown succeeded")
 	}
 }
+
+// A plugin that hangs does not hold the server's shutdown: after the grace
+// period it is killed.
+func TestHost_ShutdownKillsAHungPlugin(t *testing.T) {
+	dir := pluginDir(t)
+	bin := filepath.Join(dir, "signalbox-plugin-echo")
+	h, err := pluginhost.New(pluginhost.Config{Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")}, KillGrace: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, h, 1)
+	pids := pidsOf(bin)
+	if len(pids) != 1 {
+		t.Fatal("plugin not running")
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { h.Shutdown(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(pids[0], syscall.SIGKILL)
+		t.Fatal("Shutdown waited for the hung plugin")
+	}
+	waitFor(t, "the hung plugin to be killed", func() bool { return len(pidsOf(bin)) == 0 })
+}

@@ -123,6 +123,10 @@ func Serve(impl Executor, opts ...ServeOpt) {
 		os.Exit(0)
 	}()
 
+	// Once the host is dead, stderr is a broken pipe: a log line would kill
+	// the plugin with SIGPIPE before it stops its tasks. Notified, the
+	// write fails instead.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(p),
