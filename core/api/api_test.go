@@ -413,11 +413,12 @@ func TestAPI_MembersAndUsers(t *testing.T) {
 func TestAPI_TemplateExtras(t *testing.T) {
 	e := newEnv(t)
 	admin := e.as("admin", "admin-password")
-	var p, repo, vaultKey, view obj
+	var p, repo, vaultKey, noneKey, view obj
 	admin.do("POST", "/api/projects", `{"name":"builds"}`, 201, &p)
 	pp := fmt.Sprintf("/api/project/%d", p.ID)
 	admin.do("POST", pp+"/repositories", fmt.Sprintf(`{"name":"r","git_url":%q}`, t.TempDir()), 201, &repo)
 	admin.do("POST", pp+"/keys", `{"name":"vault","type":"login_password","login_password":{"password":"vault-pass"}}`, 201, &vaultKey)
+	admin.do("POST", pp+"/keys", `{"name":"nothing","type":"none"}`, 201, &noneKey)
 	admin.do("POST", pp+"/views", `{"title":"Deploys","position":2}`, 201, &view)
 
 	tmpl := func(extra string) string {
@@ -428,16 +429,17 @@ func TestAPI_TemplateExtras(t *testing.T) {
 		body string
 		want int
 	}{
-		"a survey with an enum and an int":       {tmpl(survey), 201},
-		"an enum survey variable without values": {tmpl(`,"survey_vars":[{"name":"x","type":"enum"}]`), 400},
-		"an unknown survey type":                 {tmpl(`,"survey_vars":[{"name":"x","type":"date"}]`), 400},
-		"a password vault with its key":          {tmpl(fmt.Sprintf(`,"vaults":[{"name":"prod","type":"password","vault_key_id":%d}]`, vaultKey.ID)), 201},
-		"a password vault without a key":         {tmpl(`,"vaults":[{"name":"prod","type":"password"}]`), 400},
-		"a deploy without a build template":      {tmpl(`,"type":"deploy"`), 400},
-		"an unknown type":                        {tmpl(`,"type":"nightly"`), 400},
-		"a view of this project":                 {tmpl(fmt.Sprintf(`,"view_id":%d`, view.ID)), 201},
-		"a view that does not exist":             {tmpl(`,"view_id":9999`), 400},
-		"a start version that cannot grow":       {tmpl(`,"type":"build","start_version":"v1.x"`), 400},
+		"a survey with an enum and an int":           {tmpl(survey), 201},
+		"an enum survey variable without values":     {tmpl(`,"survey_vars":[{"name":"x","type":"enum"}]`), 400},
+		"an unknown survey type":                     {tmpl(`,"survey_vars":[{"name":"x","type":"date"}]`), 400},
+		"a password vault with its key":              {tmpl(fmt.Sprintf(`,"vaults":[{"name":"prod","type":"password","vault_key_id":%d}]`, vaultKey.ID)), 201},
+		"a password vault without a key":             {tmpl(`,"vaults":[{"name":"prod","type":"password"}]`), 400},
+		"a password vault with a key of no password": {tmpl(fmt.Sprintf(`,"vaults":[{"name":"prod","type":"password","vault_key_id":%d}]`, noneKey.ID)), 400},
+		"a deploy without a build template":          {tmpl(`,"type":"deploy"`), 400},
+		"an unknown type":                            {tmpl(`,"type":"nightly"`), 400},
+		"a view of this project":                     {tmpl(fmt.Sprintf(`,"view_id":%d`, view.ID)), 201},
+		"a view that does not exist":                 {tmpl(`,"view_id":9999`), 400},
+		"a start version that cannot grow":           {tmpl(`,"type":"build","start_version":"v1.x"`), 400},
 	} {
 		t.Run(name, func(t *testing.T) { admin.do("POST", pp+"/templates", tc.body, tc.want, nil) })
 	}

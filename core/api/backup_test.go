@@ -562,14 +562,14 @@ func TestAPI_ProjectRestore_RefusesBrokenBackups(t *testing.T) {
 	bob := e.as("bob", "bob-password")
 	valid := fmt.Sprintf(`{
 	"meta": {"name": "restored"},
-	"keys": [{"name": "k", "type": "ssh"}, {"name": "None", "type": "none"}],
+	"keys": [{"name": "k", "type": "ssh"}, {"name": "None", "type": "none"}, {"name": "vault", "type": "login_password"}],
 	"views": [{"title": "v", "position": 0}],
 	"repositories": [{"name": "r", "git_url": %q, "git_branch": "main", "ssh_key": "k"}],
 	"inventories": [{"name": "i", "inventory": "localhost", "ssh_key": "k", "type": "static"}],
 	"environments": [{"name": "e", "json": "{}", "secrets": [{"name": "S", "type": "env"}]}],
 	"templates": [
 		{"name": "build", "app": "ansible", "playbook": "a.yml", "repository": "r", "inventory": "i", "environment": "e",
-		 "view": "v", "type": "build", "survey_vars": [], "vaults": [{"name": "x", "type": "password", "vault_key": "k"}], "cron": "@daily"},
+		 "view": "v", "type": "build", "survey_vars": [], "vaults": [{"name": "x", "type": "password", "vault_key": "vault"}], "cron": "@daily"},
 		{"name": "deploy", "app": "bash", "playbook": "d.sh", "repository": "r", "type": "deploy", "build_template": "build"}],
 	"integrations": [{"name": "hook", "template": "build", "auth_method": "token",
 		"matchers": [{"name": "m", "match_type": "header", "method": "equals", "key": "X-Event", "value": "push"}],

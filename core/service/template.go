@@ -96,8 +96,16 @@ func (s *Services) validateTemplateExtras(ctx context.Context, t *model.Template
 			if v.VaultKeyID == nil || *v.VaultKeyID == 0 {
 				return model.Invalidf("vaults[%d]: a password vault needs vault_key_id", i)
 			}
-			if err := s.keyExists(ctx, t.ProjectID, v.VaultKeyID, fmt.Sprintf("vaults[%d].vault_key_id", i)); err != nil {
+			field := fmt.Sprintf("vaults[%d].vault_key_id", i)
+			if err := s.keyExists(ctx, t.ProjectID, v.VaultKeyID, field); err != nil {
 				return err
+			}
+			// The vault password is the key's password: only a login and
+			// password key has one.
+			if k, err := s.store.Keys().Get(ctx, t.ProjectID, *v.VaultKeyID); err != nil {
+				return err
+			} else if k.Type != model.KeyLoginPassword {
+				return model.Invalidf("%s: key %d is of type %q; a vault password comes from a %q key", field, k.ID, k.Type, model.KeyLoginPassword)
 			}
 		case "script":
 			if strings.TrimSpace(v.Script) == "" {
