@@ -110,15 +110,19 @@ func TestStorage_PluginFaults(t *testing.T) {
 			pid := b.Pid()
 			fault(t, pid)
 
+			// The write fails with ErrUnavailable, or, if the host already
+			// saw the plugin die and started it again, succeeds.
 			start := time.Now()
 			err := put(ctx, b, "during", "2")
-			if !errors.Is(err, storage.ErrUnavailable) {
-				t.Fatalf("write to a %s plugin: %v, want ErrUnavailable", name, err)
+			if err != nil && !errors.Is(err, storage.ErrUnavailable) {
+				t.Fatalf("write to a %s plugin: %v, want ErrUnavailable or success", name, err)
 			}
+			acknowledged := err == nil
 			if d := time.Since(start); d > 10*time.Second {
 				t.Fatalf("a write to a %s plugin took %s to fail", name, d)
 			}
 			waitBack(t, b)
+			// Killed or hung, the old process is replaced.
 			if b.Pid() == pid || b.Pid() == 0 {
 				t.Fatalf("plugin pid after the restart = %d, before %d", b.Pid(), pid)
 			}
@@ -129,9 +133,9 @@ func TestStorage_PluginFaults(t *testing.T) {
 			if string(vals[0]) != "1" {
 				t.Errorf("a write acknowledged before the %s plugin was lost: %q", name, vals[0])
 			}
-			// "during" failed: it is there or not, never half; a value is whole.
-			if vals[1] != nil && string(vals[1]) != "2" {
-				t.Errorf("the failed write left %q", vals[1])
+			// A failed write is there or not, never half; an acknowledged one is there.
+			if (acknowledged && string(vals[1]) != "2") || (vals[1] != nil && string(vals[1]) != "2") {
+				t.Errorf("the write during the fault (acknowledged: %t) left %q", acknowledged, vals[1])
 			}
 			if err := put(ctx, b, "after", "3"); err != nil {
 				t.Fatalf("write after the restart: %v", err)
