@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/core/store/sqlstore"
@@ -70,11 +71,24 @@ func TestOpen(t *testing.T) {
 				db, err := sql.Open("pgx", cfg.DSN)
 				mustNoErr(t, err, "open the database")
 				defer db.Close()
-				var analyzed bool
-				mustNoErr(t, db.QueryRowContext(t.Context(), `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables
-					WHERE relname = 'tasks' AND schemaname = current_schema()`).Scan(&analyzed), "read pg_stat_user_tables")
-				if !analyzed {
-					t.Fatal("tasks was not analysed after 1,500 new rows")
+				// PostgreSQL's activity statistics reach pg_stat_user_tables
+				// asynchronously (backends flush them about once a second), as
+				// the server's refresh every few seconds allows for: refresh
+				// until the table is seen and analysed.
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					var analyzed bool
+					mustNoErr(t, db.QueryRowContext(t.Context(), `SELECT COALESCE(bool_or(last_analyze IS NOT NULL), false)
+						FROM pg_stat_user_tables WHERE relname = 'tasks' AND schemaname = current_schema()`).Scan(&analyzed),
+						"read pg_stat_user_tables")
+					if analyzed {
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Fatal("tasks was not analysed after 1,500 new rows")
+					}
+					time.Sleep(200 * time.Millisecond)
+					mustNoErr(t, st.RefreshStatistics(t.Context()), "RefreshStatistics")
 				}
 			})
 
