@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
@@ -29,6 +30,32 @@ type server struct {
 
 	mu   sync.Mutex
 	runs map[int64]*activeRun
+	// idleTimer returns memory to the system once no task has run for a
+	// while (see releaseWhenIdle).
+	idleTimer *time.Timer
+}
+
+// idleRelease is how long a plugin without tasks waits before it returns
+// the heap its last tasks used (a task streaming a million lines grows it)
+// to the operating system, which Go's runtime would do only minutes later.
+const idleRelease = time.Second
+
+// releaseWhenIdle arranges the release once the last run ended; s.mu is held.
+func (s *server) releaseWhenIdle() {
+	if len(s.runs) > 0 {
+		return
+	}
+	if s.idleTimer != nil {
+		s.idleTimer.Stop()
+	}
+	s.idleTimer = time.AfterFunc(idleRelease, func() {
+		s.mu.Lock()
+		idle := len(s.runs) == 0
+		s.mu.Unlock()
+		if idle {
+			debug.FreeOSMemory()
+		}
+	})
 }
 
 type activeRun struct {
@@ -100,6 +127,7 @@ func (s *server) Run(req *executorv1.RunRequest, stream executorv1.ExecutorServi
 		s.mu.Lock()
 		if s.runs[req.GetTaskId()] == run {
 			delete(s.runs, req.GetTaskId())
+			s.releaseWhenIdle()
 		}
 		s.mu.Unlock()
 	}
