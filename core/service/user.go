@@ -211,7 +211,7 @@ func (t *touches) claim(id int64, now time.Time) bool {
 
 // AuthenticateSession returns the user of a session token.
 func (s *Services) AuthenticateSession(ctx context.Context, token string) (Actor, error) {
-	sess, err := s.store.Sessions().GetByTokenHash(ctx, auth.HashToken(token))
+	sess, user, err := s.store.Sessions().GetWithUser(ctx, auth.HashToken(token))
 	if errors.Is(err, model.ErrNotFound) {
 		return Actor{}, model.Unauthenticatedf("session expired or invalid")
 	}
@@ -225,7 +225,7 @@ func (s *Services) AuthenticateSession(ctx context.Context, token string) (Actor
 	if now := time.Now(); now.Sub(sess.LastActive) > touchEvery && s.touches.claim(sess.ID, now) {
 		_ = s.store.Sessions().Touch(ctx, sess.ID, now.UTC())
 	}
-	return s.actor(ctx, sess.UserID)
+	return Actor{User: user}, nil
 }
 
 // AuthenticateToken returns the user of an API token.

@@ -78,6 +78,9 @@ type Sessions interface {
 	Create(ctx context.Context, s *model.Session) error
 	// GetByTokenHash returns an unexpired session.
 	GetByTokenHash(ctx context.Context, hash string) (model.Session, error)
+	// GetWithUser returns an unexpired session and its user, in one
+	// lookup where the store can: every browser request makes it.
+	GetWithUser(ctx context.Context, hash string) (model.Session, model.User, error)
 	Touch(ctx context.Context, id int64, at time.Time) error
 	Expire(ctx context.Context, id int64) error
 }

@@ -2,6 +2,7 @@ package kvstore
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/signalbox/signalbox/core/model"
@@ -82,6 +83,19 @@ func (ss sessions) GetByTokenHash(ctx context.Context, hash string) (model.Sessi
 		return model.Session{}, model.NotFoundf("session not found")
 	}
 	return v, nil
+}
+
+// GetWithUser returns an unexpired session and its user.
+func (ss sessions) GetWithUser(ctx context.Context, hash string) (model.Session, model.User, error) {
+	sess, err := ss.GetByTokenHash(ctx, hash)
+	if err != nil {
+		return sess, model.User{}, err
+	}
+	u, err := ss.s.Users().Get(ctx, sess.UserID)
+	if errors.Is(err, model.ErrNotFound) {
+		return model.Session{}, model.User{}, model.NotFoundf("session not found")
+	}
+	return sess, u, err
 }
 
 // change applies f to session id.

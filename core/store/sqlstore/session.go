@@ -43,6 +43,37 @@ func (r sessionRow) model() model.Session {
 	}
 }
 
+// sessionUserColumns are the columns GetWithUser reads, in the order of
+// its Scan.
+const sessionUserColumns = "s.id, s.user_id, s.token_hash, s.created, s.last_active, s.expired, " +
+	"u.id, u.username, u.name, u.email, u.password_hash, u.admin, u.alert, u.created"
+
+// GetWithUser reads a session and its user with one query.
+func (ss sessions) GetWithUser(ctx context.Context, hash string) (model.Session, model.User, error) {
+	rows, err := ss.s.db(ctx).Table("sessions AS s").Select(sessionUserColumns).
+		Joins("JOIN users AS u ON u.id = s.user_id").
+		Where("s.token_hash = ? AND s.expired = ?", hash, false).Limit(1).Rows()
+	if err != nil {
+		return model.Session{}, model.User{}, fmt.Errorf("get session: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return model.Session{}, model.User{}, fmt.Errorf("get session: %w", err)
+		}
+		return model.Session{}, model.User{}, model.NotFoundf("session not found")
+	}
+	var (
+		s sessionRow
+		u userRow
+	)
+	if err := rows.Scan(&s.ID, &s.UserID, &s.TokenHash, &s.Created, &s.LastActive, &s.Expired,
+		&u.ID, &u.Username, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.Alert, &u.Created); err != nil {
+		return model.Session{}, model.User{}, fmt.Errorf("get session: %w", err)
+	}
+	return s.model(), u.model(), nil
+}
+
 // sessions implements store.Sessions.
 type sessions struct{ s *Store }
 

@@ -222,6 +222,20 @@ func TestSessions(t *testing.T) {
 			got, err := ss.GetByTokenHash(t.Context(), s.TokenHash)
 			mustNoErr(t, err, "GetByTokenHash")
 			wantSame(t, got, s, "GetByTokenHash")
+			got, gotUser, err := ss.GetWithUser(t.Context(), s.TokenHash)
+			mustNoErr(t, err, "GetWithUser")
+			wantSame(t, got, s, "GetWithUser session")
+			wantSame(t, gotUser, u, "GetWithUser user")
+		})
+
+		t.Run("a user without email comes with the session", func(t *testing.T) {
+			nu := model.User{Username: uniq("noemail"), Name: "No Email", PasswordHash: "h", Admin: true}
+			mustNoErr(t, st.Users().Create(t.Context(), &nu), "create user")
+			s := model.Session{UserID: nu.ID, TokenHash: uniq("hash")}
+			mustNoErr(t, ss.Create(t.Context(), &s), "Create")
+			_, gotUser, err := ss.GetWithUser(t.Context(), s.TokenHash)
+			mustNoErr(t, err, "GetWithUser")
+			wantSame(t, gotUser, nu, "GetWithUser user")
 		})
 
 		t.Run("touch sets the last activity", func(t *testing.T) {
@@ -243,6 +257,8 @@ func TestSessions(t *testing.T) {
 			mustNoErr(t, ss.Expire(t.Context(), s.ID), "Expire")
 			_, err := ss.GetByTokenHash(t.Context(), s.TokenHash)
 			wantErr(t, err, model.ErrNotFound, "GetByTokenHash of expired session")
+			_, _, err = ss.GetWithUser(t.Context(), s.TokenHash)
+			wantErr(t, err, model.ErrNotFound, "GetWithUser of expired session")
 		})
 
 		t.Run("missing sessions, users and taken tokens are refused", func(t *testing.T) {
