@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,6 +80,35 @@ type slowOutput struct {
 
 func (o slowOutput) Append(ctx context.Context, taskID int64, lines []model.OutputLine) error {
 	time.Sleep(o.delay)
+	return o.Output.Append(ctx, taskID, lines)
+}
+
+// flakyStore loses the answer of every third append (the append is
+// stored, the caller told it failed), and refuses every fifth outright.
+type flakyStore struct {
+	store.Store
+	calls *atomic.Int64
+}
+
+func (s flakyStore) Output() store.Output {
+	return flakyOutput{Output: s.Store.Output(), calls: s.calls}
+}
+
+type flakyOutput struct {
+	store.Output
+	calls *atomic.Int64
+}
+
+func (o flakyOutput) Append(ctx context.Context, taskID int64, lines []model.OutputLine) error {
+	switch n := o.calls.Add(1); {
+	case n%5 == 0:
+		return model.Unavailablef("the database went away")
+	case n%3 == 0:
+		if err := o.Output.Append(ctx, taskID, lines); err != nil {
+			return err
+		}
+		return model.Unavailablef("the connection broke after the commit")
+	}
 	return o.Output.Append(ctx, taskID, lines)
 }
 
@@ -219,6 +249,16 @@ func TestPipeline_NoLineLost(t *testing.T) {
 					})
 				}
 				wg.Wait()
+			})
+			t.Run("appends whose answer was lost or that failed are stored once", func(t *testing.T) {
+				p := newPipeline(t, flakyStore{Store: st, calls: new(atomic.Int64)},
+					linesExec{batchLines: 100}, runner.Config{FlushLines: 500})
+				const n = 20_000
+				tk := p.queue(t, n)
+				if done := p.waitFinal(t, tk.ID); done.Status != model.TaskSuccess {
+					t.Fatalf("status %s (%s), want success", done.Status, done.Message)
+				}
+				checkLines(t, st, tk.ID, n)
 			})
 			t.Run("a big task keeps every line in order", func(t *testing.T) {
 				p := newPipeline(t, st, linesExec{batchLines: 800}, runner.Config{})

@@ -161,15 +161,23 @@ func (s *sink) writer() {
 	}
 }
 
-// store appends lines, retrying a few times on a transient error.
+// store appends lines, retrying a few times on a transient error. An
+// append is atomic, but its answer can be lost (the database connection or
+// the storage plugin died right after the commit): before retrying, the
+// lines found stored already count as stored, so that a retry does not fail
+// on its own first attempt.
 func (s *sink) store(lines []model.OutputLine) error {
 	var err error
-	for try := 0; try < 5; try++ {
+	for try := 0; try < 6; try++ {
 		if err = s.a.r.Store.Output().Append(context.Background(), s.a.task.ID, lines); err == nil {
 			return nil
 		}
 		s.a.log.Warn("store output failed; retrying", "lines", len(lines), "error", err)
 		time.Sleep(time.Duration(50<<try) * time.Millisecond)
+		if last, lerr := s.a.r.Store.Output().LastSeq(context.Background(), s.a.task.ID); lerr == nil && last >= lines[len(lines)-1].Seq {
+			s.a.log.Info("the failed append had been stored", "lines", len(lines))
+			return nil
+		}
 	}
 	return err
 }
