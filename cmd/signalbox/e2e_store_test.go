@@ -132,3 +132,59 @@ func TestE2E_StoreCopy(t *testing.T) {
 		t.Errorf("task on the copy = %+v", done)
 	}
 }
+
+// The storage plugin dies while a task writes output: the task ends as it
+// would have, with every line, in order.
+func TestE2E_StoragePluginKilledMidTask(t *testing.T) {
+	s := startServer(t, t.TempDir(), "SIGNALBOX_STORE=bolt")
+	s.login()
+	pidFile := filepath.Join(t.TempDir(), "script.pid")
+	pid, tmpls := s.project(map[string]string{
+		"slow.sh": fmt.Sprintf("#!/bin/bash\necho $$ > %s\nfor i in $(seq 1 600); do echo line $i; sleep 0.005; done\n", pidFile),
+	})
+	tk := s.startTask(pid, tmpls["slow.sh"])
+	waitFile(t, pidFile)
+	time.Sleep(500 * time.Millisecond)
+	plugins := childPIDs(t, s.cmd.Process.Pid, "signalbox-plugin-storage-bolt")
+	if len(plugins) != 1 {
+		t.Fatalf("found %d bolt plugin processes, want 1", len(plugins))
+	}
+	if err := syscall.Kill(plugins[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Requests may see 503 while the plugin restarts.
+	deadline := time.Now().Add(60 * time.Second)
+	var done task
+	for {
+		code, body, err := s.get(fmt.Sprintf("/api/project/%d/tasks/%d", pid, tk.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code == http.StatusOK {
+			if err := json.Unmarshal([]byte(body), &done); err != nil {
+				t.Fatal(err)
+			}
+			if final(done) {
+				break
+			}
+		} else if code != http.StatusServiceUnavailable {
+			t.Fatalf("status %d: %s", code, body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task not final: %s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if done.Status != "success" {
+		t.Errorf("task whose storage plugin died mid-run = %+v", done)
+	}
+	lines := s.output(pid, tk.ID)
+	if len(lines) != 600 {
+		t.Fatalf("%d lines stored, want 600", len(lines))
+	}
+	for i, l := range lines {
+		if l.Seq != int64(i+1) || l.Output != fmt.Sprintf("line %d", i+1) {
+			t.Fatalf("line %d is %+v", i, l)
+		}
+	}
+}
