@@ -77,10 +77,7 @@ func OpenStore(ctx context.Context, cfg config.Config, log hclog.Logger) (store.
 		}
 		return st, nil
 	}
-	specs := make([]pluginhost.Spec, 0, len(cfg.Plugins))
-	for _, p := range cfg.Plugins {
-		specs = append(specs, pluginhost.Spec(p))
-	}
+	specs := pluginSpecs(cfg)
 	spec, err := pluginhost.FindStorage(cfg.PluginDir, specs, sc.Driver)
 	if err != nil {
 		return nil, fmt.Errorf("open %s store: %w", sc.Driver, err)
@@ -161,10 +158,7 @@ func refreshStatistics(ctx context.Context, r store.StatisticsRefresher, log hcl
 // StoragePlugins lists the storage plugins a configuration can select, by
 // the name SIGNALBOX_STORE takes ("bolt" for signalbox-plugin-storage-bolt).
 func StoragePlugins(cfg config.Config) ([]pluginhost.Spec, error) {
-	specs := make([]pluginhost.Spec, 0, len(cfg.Plugins))
-	for _, p := range cfg.Plugins {
-		specs = append(specs, pluginhost.Spec(p))
-	}
+	specs := pluginSpecs(cfg)
 	found, err := pluginhost.ListStorage(cfg.PluginDir, specs)
 	for i := range found {
 		found[i].Name = strings.TrimPrefix(found[i].Name, pluginhost.StoragePrefix)
@@ -172,12 +166,18 @@ func StoragePlugins(cfg config.Config) ([]pluginhost.Spec, error) {
 	return found, err
 }
 
-// NewHost returns the plugin host for a configuration.
-func NewHost(cfg config.Config, log hclog.Logger) (*pluginhost.Host, error) {
+// pluginSpecs are the plugins the configuration names explicitly.
+func pluginSpecs(cfg config.Config) []pluginhost.Spec {
 	specs := make([]pluginhost.Spec, 0, len(cfg.Plugins))
 	for _, p := range cfg.Plugins {
 		specs = append(specs, pluginhost.Spec(p))
 	}
+	return specs
+}
+
+// NewHost returns the plugin host for a configuration.
+func NewHost(cfg config.Config, log hclog.Logger) (*pluginhost.Host, error) {
+	specs := pluginSpecs(cfg)
 	return pluginhost.New(pluginhost.Config{Dir: cfg.PluginDir, Plugins: specs, Env: pluginEnv(), Log: log})
 }
 

@@ -27,7 +27,7 @@ const StoragePrefix = "storage-"
 // FindStorage returns the spec of the storage plugin name, from the
 // explicit specs (named storage-<name>) or dir.
 func FindStorage(dir string, explicit []Spec, name string) (Spec, error) {
-	specs, err := Discover(dir, explicit)
+	specs, err := ListStorage(dir, explicit)
 	if err != nil {
 		return Spec{}, err
 	}

@@ -3,48 +3,20 @@ package pluginhost_test
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/signalbox/signalbox/core/pluginhost"
+	"github.com/signalbox/signalbox/sdk/plugintest"
 	"github.com/signalbox/signalbox/sdk/storage"
 )
 
-var (
-	boltOnce sync.Once
-	boltBin  string
-	boltErr  error
-)
-
-// boltPlugin builds the bolt storage plugin once.
-func boltPlugin(t *testing.T) string {
-	t.Helper()
-	boltOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pluginhost-test-")
-		if err != nil {
-			boltErr = err
-			return
-		}
-		boltBin = filepath.Join(dir, "signalbox-plugin-storage-bolt")
-		if out, err := exec.Command("go", "build", "-o", boltBin, "github.com/signalbox/signalbox/plugins/storage-bolt").CombinedOutput(); err != nil {
-			boltErr = errors.New(string(out))
-		}
-	})
-	if boltErr != nil {
-		t.Fatalf("build the bolt plugin: %v", boltErr)
-	}
-	return boltBin
-}
-
-func openBolt(t *testing.T, dsn string) *pluginhost.StorageBackend {
+func openBolt(t *testing.T, bin, dsn string) *pluginhost.StorageBackend {
 	t.Helper()
 	b, err := pluginhost.OpenStorage(t.Context(), pluginhost.StorageConfig{
-		Spec:         pluginhost.Spec{Name: "storage-bolt", Path: boltPlugin(t)},
+		Spec:         pluginhost.Spec{Name: "storage-bolt", Path: bin},
 		Open:         storage.Config{DSN: dsn},
 		CallTimeout:  time.Second,
 		RestartEvery: 100 * time.Millisecond,
@@ -84,6 +56,7 @@ func waitBack(t *testing.T, b storage.Backend) {
 }
 
 func TestStorage_PluginFaults(t *testing.T) {
+	bin := plugintest.Build(t, "../../plugins/storage-bolt", "storage-bolt")
 	for name, fault := range map[string]func(t *testing.T, pid int){
 		// A plugin that dies: calls fail fast, the next one after the
 		// restart delay starts it again.
@@ -102,7 +75,7 @@ func TestStorage_PluginFaults(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := openBolt(t, filepath.Join(t.TempDir(), "s.bolt"))
+			b := openBolt(t, bin, filepath.Join(t.TempDir(), "s.bolt"))
 			ctx := t.Context()
 			if err := put(ctx, b, "before", "1"); err != nil {
 				t.Fatal(err)

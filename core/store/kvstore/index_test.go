@@ -146,6 +146,31 @@ func count(t *testing.T, b storage.Backend, name string) int {
 
 // fixture is a store on a fresh memory backend, with a user, a project
 // and, in it, an environment and two templates.
+// indexCase writes through the store; keep names the buckets that must not
+// end empty, so that the index check is not vacuous.
+type indexCase struct {
+	run  func(t *testing.T, f *fixture)
+	keep []string
+}
+
+// runIndexCases runs each case on a fresh fixture, then checks the indexes
+// of the backend with check.
+func runIndexCases(t *testing.T, check func(*testing.T, storage.Backend), cases map[string]indexCase) {
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			tc.run(t, f)
+			check(t, f.b)
+			for _, b := range tc.keep {
+				if count(t, f.b, b) == 0 {
+					t.Errorf("bucket %s is empty; the test meant to keep some", b)
+				}
+			}
+		})
+	}
+}
+
 type fixture struct {
 	b       *memory.Backend
 	st      *kvstore.Store
@@ -208,12 +233,7 @@ func must(t *testing.T, err error, what string) {
 
 func TestIndexes(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		// run writes; keep names the document buckets that must not end
-		// empty, so that the check is not vacuous.
-		run  func(t *testing.T, f *fixture)
-		keep []string
-	}{
+	runIndexCases(t, checkIndexes, map[string]indexCase{
 		"sessions after expiry and the deletion of their user": {
 			run: func(t *testing.T, f *fixture) {
 				ss, ctx := f.st.Sessions(), t.Context()
@@ -337,19 +357,7 @@ func TestIndexes(t *testing.T) {
 			},
 			keep: []string{"schedules"},
 		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t)
-			tc.run(t, f)
-			checkIndexes(t, f.b)
-			for _, b := range tc.keep {
-				if count(t, f.b, b) == 0 {
-					t.Errorf("bucket %s is empty; the test meant to keep some", b)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestEvents_ListMergesProjects(t *testing.T) {

@@ -130,12 +130,7 @@ func lines(first int64, n int, text func(seq int64) string) []model.OutputLine {
 
 func TestTaskIndexes(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		// run writes; keep names the buckets that must not end empty, so
-		// that the check is not vacuous.
-		run  func(t *testing.T, f *fixture)
-		keep []string
-	}{
+	runIndexCases(t, checkTaskIndexes, map[string]indexCase{
 		"tasks after claims, transitions, renewals and refused fences": {
 			run: func(t *testing.T, f *fixture) {
 				ts, ctx := f.st.Tasks(), t.Context()
@@ -247,19 +242,7 @@ func TestTaskIndexes(t *testing.T) {
 			},
 			keep: []string{"integrations", "integrations.matchers", "integrations.values", "integrations.aliases"},
 		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t)
-			tc.run(t, f)
-			checkTaskIndexes(t, f.b)
-			for _, b := range tc.keep {
-				if count(t, f.b, b) == 0 {
-					t.Errorf("bucket %s is empty; the test meant to keep some", b)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestTasks_ListAgreesWithTheFilter lists tasks with filters that take each
