@@ -143,6 +143,10 @@ func (s *sshGitServer) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			fmt.Fprintf(ch.Stderr(), "fatal: %v\n", err)
 			status = 1
 		}
+		// Wait for the client to close its input before ending the
+		// session: a channel closed first makes go-git's close of its
+		// input fail ("closing input: EOF") now and then.
+		_, _ = io.Copy(io.Discard, ch)
 		_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
 		go ssh.DiscardRequests(reqs)
 		return
