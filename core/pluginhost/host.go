@@ -9,12 +9,9 @@ package pluginhost
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -71,6 +68,8 @@ type Host struct {
 	mu      sync.Mutex
 	plugins map[string]*instance
 	closed  bool
+	// sockets holds the plugins' Unix sockets (see plugin.Launch).
+	sockets plugin.SocketDir
 }
 
 // New discovers plugins and returns a host. No plugin is started yet.
@@ -223,6 +222,7 @@ func (h *Host) Shutdown() {
 		go func() { defer wg.Done(); p.kill() }()
 	}
 	wg.Wait()
+	_ = h.sockets.Remove()
 }
 
 func (h *Host) isClosed() bool {
@@ -296,37 +296,12 @@ func (p *instance) failed() {
 }
 
 func (p *instance) start(ctx context.Context) error {
-	cmd := exec.Command(p.spec.Path)
-	cmd.Env = append([]string(nil), p.host.cfg.Env...)
-	cfg := &goplugin.ClientConfig{
-		HandshakeConfig:  executor.Handshake,
-		VersionedPlugins: executor.PluginSets(&executor.GRPCPlugin{}),
-		Cmd:              cmd,
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		SkipHostEnv:      true,
-		Logger:           p.log,
-		StartTimeout:     p.host.cfg.StartTimeout,
-		Managed:          false,
-	}
-	if p.spec.SHA256 != "" {
-		sum, err := hex.DecodeString(p.spec.SHA256)
-		if err != nil || len(sum) != sha256.Size {
-			return fmt.Errorf("plugin %s: sha256 %q is not a hex SHA-256 digest", p.spec.Name, p.spec.SHA256)
-		}
-		cfg.SecureConfig = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
-	}
-	if _, err := os.Stat(p.spec.Path); err != nil {
-		return model.Unavailablef("plugin %s: binary %s: %v", p.spec.Name, p.spec.Path, err)
-	}
-	proc := goplugin.NewClient(cfg)
-	rpc, err := proc.Client()
+	proc, rpc, err := dial(p.spec, "plugin", &p.host.sockets, plugin.Launch{
+		Env: p.host.cfg.Env, Handshake: executor.Handshake, Sets: executor.PluginSets(&executor.GRPCPlugin{}),
+		Log: p.log, StartTimeout: p.host.cfg.StartTimeout,
+	})
 	if err != nil {
-		proc.Kill()
-		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
-			return model.Unavailablef("plugin %s: binary %s does not match its pinned sha256: refusing to run it", p.spec.Name, p.spec.Path)
-		}
-		return model.Unavailablef("plugin %s: start %s: %v", p.spec.Name, p.spec.Path, err)
+		return model.Unavailablef("%v", err)
 	}
 	raw, err := rpc.Dispense(executor.PluginName)
 	if err != nil {

@@ -2,12 +2,9 @@ package pluginhost
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -90,6 +87,8 @@ type StorageBackend struct {
 	lastErr     error
 	closed      bool
 	description storage.Description
+	// sockets holds the plugin's Unix socket (see plugin.Launch).
+	sockets plugin.SocketDir
 }
 
 var _ storage.Backend = (*StorageBackend)(nil)
@@ -142,36 +141,15 @@ func unavailable(format string, args ...any) error {
 func (b *StorageBackend) start(ctx context.Context) error {
 	b.lastStart = time.Now()
 	spec := b.cfg.Spec
-	cmd := exec.Command(spec.Path)
-	cmd.Env = append([]string(nil), b.cfg.Env...)
-	pcfg := &goplugin.ClientConfig{
-		HandshakeConfig:  storage.Handshake,
-		VersionedPlugins: storage.PluginSets(&storage.GRPCPlugin{}),
-		Cmd:              cmd,
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		SkipHostEnv:      true,
-		Logger:           b.log,
-		StartTimeout:     b.cfg.StartTimeout,
-	}
-	if spec.SHA256 != "" {
-		sum, err := hex.DecodeString(spec.SHA256)
-		if err != nil || len(sum) != sha256.Size {
-			return fmt.Errorf("storage plugin %s: sha256 %q is not a hex SHA-256 digest", spec.Name, spec.SHA256)
-		}
-		pcfg.SecureConfig = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
-	}
-	if _, err := os.Stat(spec.Path); err != nil {
-		return unavailable("storage plugin %s: binary %s: %v", spec.Name, spec.Path, err)
-	}
-	proc := goplugin.NewClient(pcfg)
-	rpc, err := proc.Client()
+	proc, rpc, err := dial(spec, "storage plugin", &b.sockets, plugin.Launch{
+		Env: b.cfg.Env, Handshake: storage.Handshake, Sets: storage.PluginSets(&storage.GRPCPlugin{}),
+		Log: b.log, StartTimeout: b.cfg.StartTimeout,
+	})
 	if err != nil {
-		proc.Kill()
-		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
-			return fmt.Errorf("storage plugin %s: binary %s does not match its pinned sha256: refusing to run it", spec.Name, spec.Path)
+		if isConfigError(err) {
+			return err
 		}
-		return unavailable("storage plugin %s: start %s: %v", spec.Name, spec.Path, err)
+		return unavailable("%v", err)
 	}
 	raw, err := rpc.Dispense(storage.PluginName)
 	if err != nil {
@@ -328,5 +306,6 @@ func (b *StorageBackend) Close() error {
 		err = b.client.Close()
 	}
 	b.stopLocked()
+	_ = b.sockets.Remove()
 	return err
 }

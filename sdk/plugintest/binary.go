@@ -38,9 +38,9 @@ func Build(t testing.TB, dir, name string) string {
 }
 
 // Launch starts the executor plugin binary bin the way the Signalbox host
-// does (versioned plugin sets, gRPC only, AutoMTLS, no inherited
-// environment) and returns a client to it, with the go-plugin client that
-// owns the process (its ReattachConfig().Pid is the plugin's pid). env is
+// does (plugin.Launch: versioned plugin sets, gRPC only, a private socket
+// directory, no inherited environment) and returns a client to it, with
+// the go-plugin client that owns the process (its ReattachConfig().Pid is the plugin's pid). env is
 // the plugin's whole environment, such as PATH=..., HOME=... . The plugin's
 // stderr log goes to t.Log; the plugin is killed when the test ends.
 func Launch(t testing.TB, bin string, env ...string) (*executor.Client, *goplugin.Client) {
@@ -57,19 +57,16 @@ func Launch(t testing.TB, bin string, env ...string) (*executor.Client, *goplugi
 func launch(t testing.TB, bin string, hs goplugin.HandshakeConfig, sets map[int]goplugin.PluginSet, name string, env []string) (any, *goplugin.Client) {
 	t.Helper()
 	logs := &testWriter{t: t}
-	cmd := exec.Command(bin)
-	cmd.Env = env
-	pc := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  hs,
-		VersionedPlugins: sets,
-		Cmd:              cmd,
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		SkipHostEnv:      true,
-		Logger: hclog.New(&hclog.LoggerOptions{
-			Name: "plugin", Level: hclog.Debug, Output: logs, DisableTime: true,
-		}),
-	})
+	sockets := &plugin.SocketDir{}
+	cfg, err := plugin.Launch{
+		Path: bin, Env: env, Handshake: hs, Sets: sets, Sockets: sockets,
+		Log: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs, DisableTime: true}),
+	}.ClientConfig()
+	if err != nil {
+		t.Fatalf("plugin socket directory: %v", err)
+	}
+	pc := goplugin.NewClient(cfg)
+	t.Cleanup(func() { _ = sockets.Remove() })
 	// Cleanups run last-registered first: kill the plugin, then stop logging.
 	t.Cleanup(logs.close)
 	t.Cleanup(pc.Kill)
