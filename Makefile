@@ -8,6 +8,12 @@ LDFLAGS   := -s -w -X github.com/signalbox/signalbox/core/app.Version=$(VERSION)
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
 GOBIN_DIR := $(CURDIR)/.cache/bin
+# Build tags that leave out code the binaries never use: gin's MessagePack
+# codec (6 MB of binary) and gRPC's x/net/trace (html/template and more).
+# A smaller binary is a smaller resident set: see docs/benchmarks.md.
+# Exported, so that tests and the binaries they build use the same tags.
+GO_TAGS   := nomsgpack,grpcnotrace
+export GOFLAGS := -tags=$(GO_TAGS) $(GOFLAGS)
 
 .PHONY: help build run test test-go test-sdk test-web web web-dev web-if-stale vet proto proto-check bench clean FORCE
 

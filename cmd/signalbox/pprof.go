@@ -11,6 +11,9 @@ import (
 	"os"
 )
 
+// profiling keeps the runtime's heap-profile sampling on.
+const profiling = true
+
 func init() {
 	if addr := os.Getenv("SIGNALBOX_PPROF_LISTEN"); addr != "" {
 		go func() { _ = http.ListenAndServe(addr, nil) }()

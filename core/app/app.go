@@ -288,6 +288,7 @@ func (a *App) Run(ctx context.Context) error {
 	if r, ok := a.Store.(store.StatisticsRefresher); ok {
 		go refreshStatistics(runCtx, r, a.log)
 	}
+	go newMemoryReleaser(func() bool { return a.Runner.Running() > 0 }).run(runCtx, 2*time.Second)
 	schedulerDone := make(chan struct{})
 	go func() { defer close(schedulerDone); a.Scheduler.Run(runCtx) }()
 	serveErr := make(chan error, 1)

@@ -226,6 +226,13 @@ func (r *Runner) renew(ctx context.Context) {
 	}
 }
 
+// Running returns how many tasks this runner is running now.
+func (r *Runner) Running() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.running)
+}
+
 func (r *Runner) isRunning(id int64) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()

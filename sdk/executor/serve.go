@@ -81,6 +81,7 @@ func WithLogger(l hclog.Logger) ServeOpt { return func(c *serveConfig) { c.log =
 // exit: the host closed it, or the host process died, in which case every
 // running task is killed before the process exits.
 func Serve(impl Executor, opts ...ServeOpt) {
+	plugin.DisableHeapSampling()
 	cfg := serveConfig{parentCheck: 500 * time.Millisecond, shutdown: 10 * time.Second}
 	for _, o := range opts {
 		o(&cfg)

@@ -90,6 +90,7 @@ func WithTestConfig(tc *goplugin.ServeTestConfig) ServeOpt {
 // process dies, or on SIGTERM or SIGHUP, Serve closes the store (waiting
 // for the calls in progress, 10 s at most) and exits the process.
 func Serve(p Plugin, opts ...ServeOpt) {
+	plugin.DisableHeapSampling()
 	cfg := serveConfig{parentCheck: 500 * time.Millisecond, shutdown: 10 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
