@@ -288,13 +288,15 @@ func (a *App) Run(ctx context.Context) error {
 	if r, ok := a.Store.(store.StatisticsRefresher); ok {
 		go refreshStatistics(runCtx, r, a.log)
 	}
-	go newMemoryReleaser(func() bool { return a.Runner.Running() > 0 }).run(runCtx, 2*time.Second)
 	schedulerDone := make(chan struct{})
 	go func() { defer close(schedulerDone); a.Scheduler.Run(runCtx) }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.log.Info("signalbox is running", "url", url, "version", Version, "store", a.cfg.Store.Driver, "plugins", a.cfg.PluginDir)
 	fmt.Fprintf(os.Stdout, "Signalbox %s is listening on %s\n", Version, url)
+	// Start-up is over: its garbage goes back to the system now, and the
+	// heap of later bursts whenever the server is idle.
+	go newMemoryReleaser(func() bool { return a.Runner.Running() > 0 }).run(runCtx, 2*time.Second)
 
 	select {
 	case <-ctx.Done():

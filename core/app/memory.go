@@ -63,8 +63,10 @@ func (m *memoryReleaser) tick() bool {
 	return true
 }
 
-// run ticks every period until ctx is done.
+// run ticks at once (what start-up allocated is garbage by now), then
+// every period until ctx is done.
 func (m *memoryReleaser) run(ctx context.Context, every time.Duration) {
+	m.tick()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

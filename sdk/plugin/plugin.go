@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -79,8 +80,13 @@ func WatchParent(ctx context.Context, every time.Duration) context.Context {
 // unless the program already changed runtime.MemProfileRate from its
 // default. Nothing reads a plugin's heap profile, and every allocation
 // stack the runtime samples keeps memory for the life of the process
-// (about 1 MiB once a plugin has run tasks for a while). Serve calls it.
-func DisableHeapSampling() {
+// (about 1 MiB once a plugin has run tasks for a while). Serve calls it;
+// only the first call does anything.
+func DisableHeapSampling() { heapSampling.Do(disableHeapSampling) }
+
+var heapSampling sync.Once
+
+func disableHeapSampling() {
 	if runtime.MemProfileRate == defaultMemProfileRate {
 		runtime.MemProfileRate = 0
 	}
