@@ -149,30 +149,32 @@ func logf(format string, args ...any) {
 
 // result is what one store's run measured.
 type result struct {
-	store        string
-	coldStart    time.Duration
-	outputs      []outputResult
-	dispatchP50  time.Duration
-	dispatchP95  time.Duration
-	dispatchSrv  time.Duration // p50 of task.start - task.created
-	burstTime    time.Duration
-	burstN       int
-	seedTime     time.Duration
-	seeded       int
-	tasksP50     time.Duration
-	tasksP99     time.Duration
-	tmplP50      time.Duration
-	tmplP99      time.Duration
-	tasksCPU     time.Duration // server CPU time per request
-	tmplCPU      time.Duration
-	rssIdle      int64 // KiB, server, after start
-	rssIdleAfter int64 // KiB, server, idle after the output tasks
-	pluginIdle   int64
-	storageIdle  int64 // KiB
-	rssPeak      int64 // KiB, server, while the largest task streams
-	pluginPeak   int64
-	dbBytes      int64 // bytes of the database after the output tasks (sqlite: files; postgres: pg_database_size)
-	storedLines  int64
+	store       string
+	coldStart   time.Duration
+	outputs     []outputResult
+	dispatchP50 time.Duration
+	dispatchP95 time.Duration
+	dispatchSrv time.Duration // p50 of task.start - task.created
+	burstTime   time.Duration
+	burstN      int
+	seedTime    time.Duration
+	seeded      int
+	tasksP50    time.Duration
+	tasksP99    time.Duration
+	tmplP50     time.Duration
+	tmplP99     time.Duration
+	tasksCPU    time.Duration // server CPU time per request
+	tmplCPU     time.Duration
+	rssIdle     int64 // KiB, server, after start
+	// KiB, anonymous and file-backed parts of rssIdle and of pluginIdle
+	rssIdleAnon, rssIdleFile, pluginIdleAnon, pluginIdleFile int64
+	rssIdleAfter                                             int64 // KiB, server, idle after the output tasks
+	pluginIdle                                               int64
+	storageIdle                                              int64 // KiB
+	rssPeak                                                  int64 // KiB, server, while the largest task streams
+	pluginPeak                                               int64
+	dbBytes                                                  int64 // bytes of the database after the output tasks (sqlite: files; postgres: pg_database_size)
+	storedLines                                              int64
 }
 
 type outputResult struct {
@@ -314,6 +316,7 @@ func runStore(o options, store string) (res *result, err error) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	res.rssIdle = rss(s.cmd.Process.Pid)
+	res.rssIdleAnon, res.rssIdleFile = rssParts(s.cmd.Process.Pid)
 
 	proj, tmpl, err := setup(ctx, s, "bench", 0)
 	if err != nil {
@@ -397,6 +400,7 @@ func runStore(o options, store string) (res *result, err error) {
 	time.Sleep(2 * time.Second)
 	res.rssIdleAfter = rss(s.cmd.Process.Pid)
 	res.pluginIdle = pluginRSS(s.cmd.Process.Pid)
+	res.pluginIdleAnon, res.pluginIdleFile = rssParts(childPID(s.cmd.Process.Pid, false))
 	res.storageIdle = storageRSS(s.cmd.Process.Pid)
 
 	// Reads with many tasks.
@@ -784,13 +788,22 @@ func pct(d []time.Duration, p int) time.Duration {
 }
 
 // rss returns the VmRSS of a process in KiB, 0 if unknown.
-func rss(pid int) int64 {
+func rss(pid int) int64 { return status(pid, "VmRSS") }
+
+// rssParts returns a process's anonymous and file-backed resident memory
+// in KiB: the heap and stacks, and the pages of its binary mapped in.
+func rssParts(pid int) (anon, file int64) {
+	return status(pid, "RssAnon"), status(pid, "RssFile")
+}
+
+// status returns a "kB" field of /proc/<pid>/status, 0 if unknown.
+func status(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return n
 		}
@@ -801,14 +814,17 @@ func rss(pid int) int64 {
 // pluginRSS returns the largest VmRSS among the executor plugins (children
 // of pid running a signalbox-plugin-* binary but a storage plugin, whose
 // RSS counts the pages of its mapped database file: see storageRSS).
-func pluginRSS(pid int) int64 { return childRSS(pid, false) }
+func pluginRSS(pid int) int64 { return rss(childPID(pid, false)) }
 
 // storageRSS returns the VmRSS of the storage plugin, if there is one.
-func storageRSS(pid int) int64 { return childRSS(pid, true) }
+func storageRSS(pid int) int64 { return rss(childPID(pid, true)) }
 
-func childRSS(pid int, storage bool) int64 {
+// childPID returns the plugin child of pid with the largest VmRSS among
+// the executor plugins (storage false) or the storage plugins; 0 if none.
+func childPID(pid int, storage bool) int {
 	ents, _ := os.ReadDir("/proc")
 	var best int64
+	bestPID := 0
 	for _, e := range ents {
 		child, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -833,9 +849,11 @@ func childRSS(pid int, storage bool) int64 {
 		if strings.Contains(string(cmdline), "signalbox-plugin-storage-") != storage {
 			continue
 		}
-		best = max(best, rss(child))
+		if r := rss(child); r > best {
+			best, bestPID = r, child
+		}
 	}
-	return best
+	return bestPID
 }
 
 func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
@@ -931,7 +949,13 @@ func printTable(w io.Writer, o options, rs []*result) {
 	}
 	row("server RSS idle (after start)", func(r *result) string { return mib(r.rssIdle) })
 	row("server RSS idle (after the load)", func(r *result) string { return mib(r.rssIdleAfter) })
+	row("server RSS idle after start: anon / file", func(r *result) string {
+		return mib(r.rssIdleAnon) + " / " + mib(r.rssIdleFile)
+	})
 	row("plugin RSS idle", func(r *result) string { return mib(r.pluginIdle) })
+	row("plugin RSS idle: anon / file", func(r *result) string {
+		return mib(r.pluginIdleAnon) + " / " + mib(r.pluginIdleFile)
+	})
 	row("storage plugin RSS idle (with its mapped file)", func(r *result) string {
 		if r.storageIdle == 0 {
 			return "-"
