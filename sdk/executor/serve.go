@@ -2,9 +2,6 @@ package executor
 
 import (
 	"context"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -98,36 +95,13 @@ func Serve(impl Executor, opts ...ServeOpt) {
 	p := &GRPCPlugin{Impl: impl, Log: cfg.log, base: base}
 
 	// The host's death or a termination signal kills every task, then exits.
-	parent := plugin.WatchParent(base, cfg.parentCheck)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		select {
-		case <-parent.Done():
-			cfg.log.Warn("host process is gone; stopping all tasks")
-		case s := <-sigs:
-			cfg.log.Warn("signal received; stopping all tasks", "signal", s.String())
-		}
+	stopAll := func() {
 		cancel()
-		done := make(chan struct{})
-		go func() {
-			if p.srv != nil {
-				p.srv.stopAll()
-			}
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(cfg.shutdown):
-			cfg.log.Error("tasks did not stop in time")
+		if p.srv != nil {
+			p.srv.stopAll()
 		}
-		os.Exit(0)
-	}()
-
-	// Once the host is dead, stderr is a broken pipe: a log line would kill
-	// the plugin with SIGPIPE before it stops its tasks. Notified, the
-	// write fails instead.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	}
+	plugin.ExitWithHost(base, cfg.log, cfg.parentCheck, cfg.shutdown, "stopping all tasks", stopAll)
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(p),
@@ -135,8 +109,5 @@ func Serve(impl Executor, opts ...ServeOpt) {
 		Logger:           cfg.log,
 	})
 	// The host closed the plugin: kill whatever still runs.
-	cancel()
-	if p.srv != nil {
-		p.srv.stopAll()
-	}
+	stopAll()
 }

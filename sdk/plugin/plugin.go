@@ -5,8 +5,10 @@ package plugin
 import (
 	"context"
 	"os"
+	"os/signal"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -94,3 +96,47 @@ func disableHeapSampling() {
 
 // defaultMemProfileRate is the runtime's default runtime.MemProfileRate.
 const defaultMemProfileRate = 512 * 1024
+
+// ExitWithHost makes the plugin process end with its host: when the host
+// process dies (checked every parentCheck) or a SIGTERM or SIGHUP arrives,
+// it logs why, runs stop (for at most grace; then it logs that stop did
+// not end in time) and exits the process. doing says what stop does, for
+// the log ("stopping all tasks"). Cancelling ctx disarms it: a plugin that
+// returns from Serve normally cleans up by itself.
+//
+// It also makes SIGPIPE harmless: once the host is dead, stderr is a broken
+// pipe, and a log line would kill the process before stop is done.
+func ExitWithHost(ctx context.Context, log hclog.Logger, parentCheck, grace time.Duration, doing string, stop func()) {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	parent := WatchParent(ctx, parentCheck)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		select {
+		case <-parent.Done():
+			if ctx.Err() != nil {
+				return // disarmed
+			}
+			log.Warn("host process is gone; " + doing)
+		case s := <-sigs:
+			log.Warn("signal received; "+doing, "signal", s.String())
+		}
+		RunFor(log, grace, doing, stop)
+		os.Exit(0)
+	}()
+}
+
+// RunFor runs stop and waits at most grace for it, logging an error if it
+// did not end in time (the caller goes on regardless).
+func RunFor(log hclog.Logger, grace time.Duration, doing string, stop func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		stop()
+	}()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		log.Error("did not finish in time: " + doing)
+	}
+}

@@ -2,9 +2,6 @@ package storage
 
 import (
 	"context"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -111,18 +108,11 @@ func Serve(p Plugin, opts ...ServeOpt) {
 		Test:             cfg.test,
 	}
 	closeStore := func() {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
+		plugin.RunFor(cfg.log, cfg.shutdown, "closing the store", func() {
 			if err := srv.close(); err != nil {
 				cfg.log.Error("close the store", "error", err)
 			}
-		}()
-		select {
-		case <-done:
-		case <-time.After(cfg.shutdown):
-			cfg.log.Error("the store did not close in time")
-		}
+		})
 	}
 	if cfg.test != nil {
 		goplugin.Serve(sc)
@@ -132,28 +122,9 @@ func Serve(p Plugin, opts ...ServeOpt) {
 
 	// The host's death or a termination signal closes the store, then
 	// exits: a store must not outlive its host holding the data locked.
-	// Once the host is dead, stderr is a broken pipe, and a write to it
-	// (the log) would kill the process with SIGPIPE before the store is
-	// closed: with SIGPIPE notified, the write fails instead.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	base, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	parent := plugin.WatchParent(base, cfg.parentCheck)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		select {
-		case <-parent.Done():
-			if base.Err() != nil {
-				return // Serve is returning: it closes the store itself
-			}
-			cfg.log.Warn("host process is gone; closing the store")
-		case s := <-sigs:
-			cfg.log.Warn("signal received; closing the store", "signal", s.String())
-		}
-		closeStore()
-		os.Exit(0)
-	}()
+	plugin.ExitWithHost(base, cfg.log, cfg.parentCheck, cfg.shutdown, "closing the store", closeStore)
 
 	goplugin.Serve(sc)
 	// The host closed the plugin.
