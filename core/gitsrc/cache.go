@@ -13,9 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -107,37 +104,43 @@ func (c *Cache) Prepare(ctx context.Context, src Source, dest string) (Workspace
 	}
 }
 
+// prepareLocalGit clones the committed state of a repository on this
+// machine into dest.
 func (c *Cache) prepareLocalGit(ctx context.Context, src Source, loc location, dest string) (Workspace, error) {
-	repo, err := git.PlainOpenWithOptions(loc.path, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
-	if err != nil {
-		if errors.Is(err, git.ErrRepositoryNotExists) || errors.Is(err, os.ErrNotExist) {
-			return Workspace{}, repoErrorf("clone %s: repository not found", loc.shown)
-		}
-		return Workspace{}, repoErrorf("clone %s: %s", loc.shown, newScrubber(src, loc).text(err.Error()))
+	gd, ok := gitDir(loc.path)
+	if !ok {
+		return Workspace{}, repoErrorf("clone %s: repository not found", loc.shown)
 	}
+	s, err := newSession()
+	if err != nil {
+		return Workspace{}, err
+	}
+	defer s.close()
+
 	branch := strings.TrimPrefix(src.Branch, "refs/heads/")
-	var hash plumbing.Hash
 	if branch != "" {
-		ref, err := repo.Reference(plumbing.NewBranchReferenceName(branch), true)
-		if err != nil {
+		if _, err := s.revParse(ctx, gd, "refs/heads/"+branch); err != nil {
+			if ctx.Err() != nil {
+				return Workspace{}, fmt.Errorf("clone %s: %w", loc.shown, ctx.Err())
+			}
 			return Workspace{}, repoErrorf("branch %q not found in %s", branch, loc.shown)
 		}
-		hash = ref.Hash()
 	} else {
-		head, err := repo.Storer.Reference(plumbing.HEAD)
-		if err != nil {
-			return Workspace{}, repoErrorf("clone %s: no HEAD", loc.shown)
+		// The branch HEAD is on, or none for a detached HEAD.
+		if out, err := s.git(ctx, "--git-dir="+gd, "symbolic-ref", "--quiet", "HEAD"); err == nil {
+			branch = strings.TrimPrefix(strings.TrimSpace(out), "refs/heads/")
 		}
-		if head.Type() == plumbing.SymbolicReference {
-			branch = head.Target().Short()
-		}
-		ref, err := repo.Reference(plumbing.HEAD, true)
-		if err != nil {
+		if _, err := s.revParse(ctx, gd, "HEAD"); err != nil {
+			if ctx.Err() != nil {
+				return Workspace{}, fmt.Errorf("clone %s: %w", loc.shown, ctx.Err())
+			}
+			if strings.Contains(stderrOf(err), "not a git repository") {
+				return Workspace{}, repoErrorf("clone %s: repository not found", loc.shown)
+			}
 			return Workspace{}, repoErrorf("clone %s: repository is empty", loc.shown)
 		}
-		hash = ref.Hash()
 	}
-	ws, err := checkout(ctx, repo.Storer, hash, branch, loc.origin, dest)
+	ws, err := s.cloneWorkspace(ctx, loc.path, branch, loc.origin, dest)
 	if err != nil {
 		return Workspace{}, fmt.Errorf("check out %s: %w", loc.shown, err)
 	}
@@ -145,11 +148,18 @@ func (c *Cache) prepareLocalGit(ctx context.Context, src Source, loc location, d
 	return ws, nil
 }
 
+// prepareRemote brings the cached clone of a remote repository up to date
+// and clones the branch from it into dest.
 func (c *Cache) prepareRemote(ctx context.Context, src Source, loc location, dest string) (ws Workspace, err error) {
 	if c.dir == "" {
 		return Workspace{}, errors.New("prepare repository: no cache directory configured")
 	}
-	auth, err := c.auth(src, loc)
+	s, err := newSession()
+	if err != nil {
+		return Workspace{}, err
+	}
+	defer s.close()
+	acc, err := c.authorize(s, src, loc)
 	if err != nil {
 		return Workspace{}, err
 	}
@@ -163,7 +173,7 @@ func (c *Cache) prepareRemote(ctx context.Context, src Source, loc location, des
 
 	start := time.Now()
 	repoDir := filepath.Join(c.dir, cacheDirName(loc.shown))
-	repo, fresh, err := c.openCache(repoDir)
+	fresh, err := c.checkCache(repoDir)
 	if err != nil {
 		return Workspace{}, err
 	}
@@ -188,78 +198,84 @@ func (c *Cache) prepareRemote(ctx context.Context, src Source, loc location, des
 		if netCtx.Err() != nil {
 			return repoErrorf("%s %s: timed out after %s", verb, loc.shown, c.timeout)
 		}
-		return repoErrorf("%s %s: %s", verb, loc.shown, scrub.text(describe(err)))
+		if stderr := stderrOf(err); stderr != "" {
+			return repoErrorf("%s %s: %s", verb, loc.shown, scrub.text(describeGit(stderr)))
+		}
+		return fmt.Errorf("%s %s: %s", verb, loc.shown, scrub.text(err.Error())) // git did not run
 	}
-	remote := git.NewRemote(repo.Storer, &config.RemoteConfig{Name: "origin", URLs: []string{loc.raw}})
-	refs, err := remote.ListContext(netCtx, &git.ListOptions{Auth: auth})
+	out, err := s.git(netCtx, "ls-remote", "--symref", "--", acc.url, "HEAD", "refs/heads/*")
+	c.warnUnverified(acc)
 	if err != nil {
 		return Workspace{}, netErr(err)
 	}
-	branch, hash, err := pickBranch(refs, src.Branch, loc.shown)
+	branch, hash, err := pickBranch(parseRefs(out), src.Branch, loc.shown)
 	if err != nil {
 		return Workspace{}, err
 	}
-	tracking := plumbing.NewRemoteReferenceName("origin", branch)
-	if repo.Storer.HasEncodedObject(hash) == nil {
+	gd := "--git-dir=" + repoDir
+	if fresh {
+		if _, err := s.git(ctx, "init", "--quiet", "--bare", "--", repoDir); err != nil {
+			return Workspace{}, fmt.Errorf("create cache %s: %w", repoDir, err)
+		}
+	}
+	if _, err := s.git(ctx, gd, "cat-file", "-e", hash+"^{commit}"); err == nil {
 		// Already have the commit (and so its history): no transfer needed.
-		if err := repo.Storer.SetReference(plumbing.NewHashReference(tracking, hash)); err != nil {
+		if _, err := s.git(ctx, gd, "update-ref", "refs/heads/"+branch, hash); err != nil {
 			return Workspace{}, fmt.Errorf("update cache of %s: %w", loc.shown, err)
 		}
 	} else {
-		spec := config.RefSpec(fmt.Sprintf("+%s:%s", plumbing.NewBranchReferenceName(branch), tracking))
-		err := remote.FetchContext(netCtx, &git.FetchOptions{
-			RefSpecs: []config.RefSpec{spec},
-			Auth:     auth,
-			Tags:     git.NoTags,
-			Force:    true,
-		})
-		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		_, err := s.git(netCtx, gd, "fetch", "--quiet", "--prune", "--no-tags", "--no-auto-gc", "--",
+			acc.url, "+refs/heads/*:refs/heads/*")
+		c.warnUnverified(acc)
+		if err != nil {
 			return Workspace{}, netErr(err)
 		}
-		ref, err := repo.Storer.Reference(tracking)
-		if err != nil {
+		if _, err := s.revParse(ctx, repoDir, "refs/heads/"+branch); err != nil {
 			return Workspace{}, repoErrorf("%s %s: branch %q was not fetched", verb, loc.shown, branch)
 		}
-		hash = ref.Hash()
 	}
 	cancel()
 	fetched = true
 	fetchTime := time.Since(start)
 
-	ws, err = checkout(ctx, repo.Storer, hash, branch, loc.origin, dest)
+	ws, err = s.cloneWorkspace(ctx, repoDir, branch, loc.origin, dest)
 	if err != nil {
-		if errors.Is(err, plumbing.ErrObjectNotFound) && !fresh {
-			c.log.Warn("cached clone is incomplete; it will be cloned again", "url", loc.shown, "dir", repoDir)
+		if ctx.Err() == nil && !fresh {
+			c.log.Warn("cached clone is unusable; it will be cloned again", "url", loc.shown, "dir", repoDir, "error", err)
 			_ = os.RemoveAll(repoDir)
 		}
 		return Workspace{}, fmt.Errorf("check out %s: %w", loc.shown, err)
 	}
+	c.gc(ctx, s, repoDir)
 	c.log.Debug("repository prepared", "url", loc.shown, "branch", branch, "commit", ws.Commit,
 		"cloned", fresh, "fetch_time", fetchTime, "total_time", time.Since(start))
 	return ws, nil
 }
 
-// openCache opens the bare clone in dir, creating it if missing (fresh).
-// A directory that is not a repository is replaced.
-func (c *Cache) openCache(dir string) (repo *git.Repository, fresh bool, err error) {
-	repo, err = git.PlainOpen(dir)
-	if err == nil {
-		return repo, false, nil
+// checkCache reports whether the bare clone in dir is missing (fresh) and
+// must be created. A directory that is not a bare repository is removed.
+func (c *Cache) checkCache(dir string) (fresh bool, err error) {
+	if gd, ok := gitDir(dir); ok && gd == dir {
+		return false, nil
 	}
-	if _, statErr := os.Stat(dir); statErr == nil {
-		c.log.Warn("cached clone is unreadable; it will be cloned again", "dir", dir, "error", err)
+	if _, err := os.Stat(dir); err == nil {
+		c.log.Warn("cached clone is unreadable; it will be cloned again", "dir", dir)
 		if err := os.RemoveAll(dir); err != nil {
-			return nil, false, fmt.Errorf("remove broken cache %s: %w", dir, err)
+			return false, fmt.Errorf("remove broken cache %s: %w", dir, err)
 		}
 	}
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("create cache directory: %w", err)
+		return false, fmt.Errorf("create cache directory: %w", err)
 	}
-	repo, err = git.PlainInit(dir, true)
-	if err != nil {
-		return nil, false, fmt.Errorf("create cache %s: %w", dir, err)
+	return true, nil
+}
+
+// gc packs the cached clone when git thinks it is time. Fetches skip it
+// so as not to spend their time limit on it; failures are only logged.
+func (c *Cache) gc(ctx context.Context, s *session, repoDir string) {
+	if _, err := s.git(ctx, "--git-dir="+repoDir, "gc", "--auto", "--quiet"); err != nil && ctx.Err() == nil {
+		c.log.Warn("cached clone could not be packed", "dir", repoDir, "error", err)
 	}
-	return repo, true, nil
 }
 
 // lock takes the lock of one cache entry, waiting until it is free or ctx
@@ -286,40 +302,71 @@ func cacheDirName(shownURL string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// ref is a reference of a remote repository, as git ls-remote --symref
+// lists it: a hash, and for a symbolic reference (HEAD) its target.
+type ref struct {
+	name, hash, target string
+}
+
+// parseRefs parses the output of git ls-remote --symref.
+func parseRefs(out string) []ref {
+	var refs []ref
+	byName := make(map[string]int)
+	for line := range strings.Lines(out) {
+		value, name, ok := strings.Cut(strings.TrimRight(line, "\r\n"), "\t")
+		if !ok {
+			continue
+		}
+		i, seen := byName[name]
+		if !seen {
+			i = len(refs)
+			byName[name] = i
+			refs = append(refs, ref{name: name})
+		}
+		if target, ok := strings.CutPrefix(value, "ref: "); ok {
+			refs[i].target = target
+		} else {
+			refs[i].hash = value
+		}
+	}
+	return refs
+}
+
 // pickBranch finds the branch to check out among a remote's references:
 // the wanted one, or the one HEAD points to.
-func pickBranch(refs []*plumbing.Reference, want, shownURL string) (string, plumbing.Hash, error) {
-	byName := make(map[plumbing.ReferenceName]*plumbing.Reference, len(refs))
+func pickBranch(refs []ref, want, shownURL string) (branch, hash string, err error) {
+	byName := make(map[string]ref, len(refs))
 	for _, r := range refs {
-		byName[r.Name()] = r
+		byName[r.name] = r
 	}
 	if want = strings.TrimPrefix(want, "refs/heads/"); want != "" {
-		r, ok := byName[plumbing.NewBranchReferenceName(want)]
-		if !ok || r.Type() != plumbing.HashReference {
-			return "", plumbing.ZeroHash, repoErrorf("branch %q not found in %s", want, shownURL)
+		r, ok := byName["refs/heads/"+want]
+		if !ok || r.hash == "" || r.target != "" {
+			return "", "", repoErrorf("branch %q not found in %s", want, shownURL)
 		}
-		return want, r.Hash(), nil
+		return want, r.hash, nil
 	}
-	head, ok := byName[plumbing.HEAD]
+	head, ok := byName["HEAD"]
 	if !ok {
 		if len(refs) == 0 {
-			return "", plumbing.ZeroHash, repoErrorf("clone %s: repository is empty", shownURL)
+			return "", "", repoErrorf("clone %s: repository is empty", shownURL)
 		}
-		return "", plumbing.ZeroHash, repoErrorf("%s has no HEAD: set a branch", shownURL)
+		return "", "", repoErrorf("%s has no HEAD: set a branch", shownURL)
 	}
-	if head.Type() == plumbing.SymbolicReference {
-		r, ok := byName[head.Target()]
-		if !ok || !head.Target().IsBranch() {
-			return "", plumbing.ZeroHash, repoErrorf("default branch %q of %s has no commits: set a branch", head.Target().Short(), shownURL)
+	if head.target != "" {
+		name, isBranch := strings.CutPrefix(head.target, "refs/heads/")
+		r, ok := byName[head.target]
+		if !ok || !isBranch || r.hash == "" {
+			return "", "", repoErrorf("default branch %q of %s has no commits: set a branch", name, shownURL)
 		}
-		return head.Target().Short(), r.Hash(), nil
+		return name, r.hash, nil
 	}
 	// An old server that does not say where HEAD points: take a branch at
 	// the same commit, main or master first.
 	var candidates []string
 	for _, r := range refs {
-		if r.Name().IsBranch() && r.Type() == plumbing.HashReference && r.Hash() == head.Hash() {
-			candidates = append(candidates, r.Name().Short())
+		if name, ok := strings.CutPrefix(r.name, "refs/heads/"); ok && r.target == "" && r.hash == head.hash {
+			candidates = append(candidates, name)
 		}
 	}
 	slices.SortFunc(candidates, func(a, b string) int {
@@ -338,7 +385,7 @@ func pickBranch(refs []*plumbing.Reference, want, shownURL string) (string, plum
 		return strings.Compare(a, b)
 	})
 	if len(candidates) == 0 {
-		return "", plumbing.ZeroHash, repoErrorf("cannot tell the default branch of %s: set a branch", shownURL)
+		return "", "", repoErrorf("cannot tell the default branch of %s: set a branch", shownURL)
 	}
-	return candidates[0], head.Hash(), nil
+	return candidates[0], head.hash, nil
 }

@@ -13,17 +13,23 @@
 //   - Any other absolute path to a directory is a local folder, used in
 //     place: no copy, no git.
 //
-// Everything is done with go-git; no git binary is needed. A task's working
-// tree is a standalone repository: a .git with the branch's full history,
-// the branch checked out, and an "origin" remote naming the URL without
-// credentials. Submodules and Git LFS content are not fetched.
+// Everything is done with the git command: the package needs the git binary
+// (and ssh for ssh URLs) on PATH. git runs isolated from the user's and the
+// system's git and ssh configuration. A task's working tree is a standalone repository:
+// a .git with the branch's full history, the branch checked out, and an
+// "origin" remote naming the URL without credentials. Submodules, tags and
+// Git LFS content are not fetched.
 //
 // Credentials come from the repository's access key: an SSH private key
 // (with its passphrase, and Login as the SSH user, default the URL's user,
 // else "git") for ssh URLs, login and password for HTTP basic auth on
-// http(s) URLs (or SSH password auth on ssh URLs). SSH host keys are checked
-// against Config.KnownHostsFile when one is set; otherwise any host key is
-// accepted and a warning is logged once per Cache.
+// http(s) URLs (or SSH password auth on ssh URLs). They never appear on a
+// command line: they reach git and ssh through files in a private
+// temporary directory (the key, an askpass helper) and environment
+// variables of the git process, and are removed after each Prepare. SSH
+// host keys are checked against Config.KnownHostsFile when one is set;
+// otherwise any host key is accepted and a warning is logged once per
+// Cache.
 //
 // Errors caused by the repository or access to it (not found, bad
 // credentials, unknown branch, unreachable host, timeout) wrap ErrRepository

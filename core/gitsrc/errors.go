@@ -7,9 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing/transport"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/signalbox/signalbox/core/secretbox"
 )
@@ -53,7 +51,7 @@ func newScrubber(src Source, loc location) scrubber {
 			cred = u.User.Username()
 		}
 		if cred != "" {
-			// go-git and net/url print it escaped; mask every spelling.
+			// git and net/url print it escaped; mask every spelling.
 			secrets = append(secrets, cred, url.PathEscape(cred), url.QueryEscape(cred), url.UserPassword("", cred).String()[1:])
 		}
 	}
@@ -70,43 +68,87 @@ func (s scrubber) text(t string) string {
 	return s.red.Redact(t)
 }
 
-// describe turns a go-git or SSH error into a short, readable cause.
-func describe(err error) string {
-	var (
-		keyErr *knownhosts.KeyError
-		urlErr *url.Error
-	)
-	switch {
-	case errors.Is(err, transport.ErrRepositoryNotFound):
-		return "repository not found"
-	case errors.Is(err, transport.ErrAuthenticationRequired):
-		return "authentication required"
-	case errors.Is(err, transport.ErrAuthorizationFailed):
-		return "authorization failed"
-	case errors.Is(err, transport.ErrEmptyRemoteRepository):
-		return "repository is empty"
-	case errors.Is(err, transport.ErrInvalidAuthMethod):
-		return "the access key does not fit this url"
-	case errors.As(err, &keyErr):
-		if len(keyErr.Want) == 0 {
-			return "ssh host key is not in the known_hosts file"
+// describeGit turns the standard error of a failed git command (run with
+// LC_ALL=C) into a short, readable cause: the known failures by name,
+// anything else as git's last complaint. The text is not scrubbed yet.
+func describeGit(stderr string) string {
+	lower := strings.ToLower(stderr)
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(lower, strings.ToLower(s)) {
+				return true
+			}
 		}
-		return "ssh host key does not match the known_hosts file (possible man-in-the-middle attack)"
-	case errors.As(err, &urlErr):
-		// net/http's "Get <url>: <cause>": the URL is already in our message.
-		return urlErr.Err.Error()
+		return false
 	}
-	return err.Error()
+	switch {
+	case has("REMOTE HOST IDENTIFICATION HAS CHANGED", "Offending "):
+		return "ssh host key does not match the known_hosts file (possible man-in-the-middle attack)"
+	case has("host key is known for", "Host key verification failed"):
+		return "ssh host key is not in the known_hosts file"
+	case has("Permission denied (", "Too many authentication failures", "no more authentication methods"):
+		return "ssh: unable to authenticate: permission denied"
+	case has("Authentication failed for", "could not read Username", "could not read Password", "returned error: 401"):
+		return "authentication required"
+	case has("returned error: 403"):
+		return "authorization failed"
+	case has("Could not resolve host", "Name or service not known", "Temporary failure in name resolution", "unable to look up"):
+		return "host not found"
+	case has("Connection refused"):
+		return "connection refused"
+	case has("No route to host", "Network is unreachable"):
+		return "host unreachable"
+	case has("timed out", "Connection timeout"):
+		return "connection timed out"
+	case has("repository not found", "does not appear to be a git repository", "returned error: 404", "could not be found") ||
+		(has("repository '") && has("' not found")):
+		return "repository not found"
+	}
+	if last := lastComplaint(stderr); last != "" {
+		return last
+	}
+	return "git failed"
+}
+
+// lastComplaint returns git's last "fatal:" or "error:" line without its
+// prefix, else the last line, at most 300 bytes.
+func lastComplaint(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := ""
+	for i := len(lines) - 1; i >= 0; i-- {
+		line := strings.TrimSpace(lines[i])
+		if rest, ok := strings.CutPrefix(line, "fatal: "); ok {
+			last = rest
+			break
+		}
+		if rest, ok := strings.CutPrefix(line, "error: "); ok {
+			last = rest
+			break
+		}
+		if last == "" {
+			last = line
+		}
+	}
+	// "unable to access 'URL': cause": the URL is already in our message.
+	if rest, ok := strings.CutPrefix(last, "unable to access '"); ok {
+		if _, cause, ok := strings.Cut(rest, "': "); ok {
+			last = cause
+		}
+	}
+	if len(last) > 300 {
+		last = last[:300] + "..."
+	}
+	return last
 }
 
 // describeKeyError explains why an SSH private key cannot be used.
-func describeKeyError(err error) string {
+func describeKeyError(err error) error {
 	var missing *ssh.PassphraseMissingError
 	switch {
 	case errors.As(err, &missing):
-		return "the private key is encrypted and the access key has no passphrase"
+		return errors.New("the private key is encrypted and the access key has no passphrase")
 	case errors.Is(err, x509.IncorrectPasswordError):
-		return "wrong passphrase for the private key"
+		return errors.New("wrong passphrase for the private key")
 	}
-	return "cannot parse the private key: " + err.Error()
+	return errors.New("cannot parse the private key: " + err.Error())
 }

@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/transport"
-
 	"github.com/signalbox/signalbox/core/model"
 )
 
@@ -63,7 +60,18 @@ type location struct {
 	// path is the local path, for kindLocalGit and kindFolder.
 	path string
 	// ep is the parsed remote endpoint, for kindRemote.
-	ep *transport.Endpoint
+	ep endpoint
+}
+
+// endpoint is a parsed remote URL.
+type endpoint struct {
+	// protocol is "http", "https", "ssh" or "git".
+	protocol string
+	// user is the user name in the URL, if any.
+	user string
+	// scpHostPath is what follows the user of a scp-style URL
+	// (host:path); empty for URLs with a scheme.
+	scpHostPath string
 }
 
 // parseLocation classifies a repository URL. It touches the file system for
@@ -78,11 +86,12 @@ func parseLocation(raw string) (location, error) {
 	if scheme, _, ok := strings.Cut(raw, "://"); ok {
 		switch strings.ToLower(scheme) {
 		case "http", "https", "ssh", "git":
-			ep, err := transport.NewEndpoint(raw)
-			if err != nil {
+			u, err := url.Parse(raw)
+			if err != nil || u.Hostname() == "" || strings.HasPrefix(u.Hostname(), "-") || strings.HasPrefix(u.User.Username(), "-") {
 				return location{}, repoErrorf("repository url %s: cannot parse", loc.shown)
 			}
-			loc.kind, loc.ep = kindRemote, ep
+			loc.kind = kindRemote
+			loc.ep = endpoint{protocol: strings.ToLower(scheme), user: u.User.Username()}
 			return loc, nil
 		case "file":
 			u, err := url.Parse(raw)
@@ -107,8 +116,7 @@ func parseLocation(raw string) (location, error) {
 		case !fi.IsDir():
 			return location{}, repoErrorf("local folder %s is not a directory", loc.path)
 		}
-		_, err = git.PlainOpenWithOptions(loc.path, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
-		if err == nil {
+		if _, ok := gitDir(loc.path); ok {
 			loc.kind = kindLocalGit
 		} else {
 			loc.kind = kindFolder
@@ -117,11 +125,59 @@ func parseLocation(raw string) (location, error) {
 	}
 
 	// What is left must be scp-style: [user@]host:path.
-	if ep, err := transport.NewEndpoint(raw); err == nil && ep.Protocol == "ssh" {
+	if ep, ok := parseSCP(raw); ok {
 		loc.kind, loc.ep = kindRemote, ep
 		return loc, nil
 	}
 	return location{}, repoErrorf("repository url %s: want a git url (https://, ssh://, git@host:path, file://) or an absolute path", loc.shown)
+}
+
+// parseSCP parses a scp-style ssh URL, [user@]host:path, the way git
+// does: a colon before any slash. A host or user starting with "-" is
+// refused, as it would be read as an ssh option.
+func parseSCP(raw string) (endpoint, bool) {
+	user, hostPath := "", raw
+	if colon := strings.Index(raw, ":"); colon >= 0 {
+		if at := strings.LastIndex(raw[:colon], "@"); at >= 0 {
+			user, hostPath = raw[:at], raw[at+1:]
+		}
+	}
+	host, path := "", ""
+	if strings.HasPrefix(hostPath, "[") { // [::1]:path
+		end := strings.Index(hostPath, "]:")
+		if end < 0 {
+			return endpoint{}, false
+		}
+		host, path = hostPath[1:end], hostPath[end+2:]
+	} else {
+		var ok bool
+		if host, path, ok = strings.Cut(hostPath, ":"); !ok || strings.Contains(host, "/") {
+			return endpoint{}, false
+		}
+	}
+	if host == "" || path == "" || strings.HasPrefix(host, "-") || strings.HasPrefix(user, "-") ||
+		strings.ContainsAny(host, " \t@") || strings.ContainsAny(user, " \t") {
+		return endpoint{}, false
+	}
+	return endpoint{protocol: "ssh", user: user, scpHostPath: hostPath}, true
+}
+
+// gitDir returns the git directory of the repository at path: path/.git
+// (a directory, or a file pointing to one, as in a linked worktree), or
+// path itself for a bare repository. A folder inside a repository's working
+// tree is not a repository.
+func gitDir(path string) (string, bool) {
+	dotGit := filepath.Join(path, ".git")
+	if fi, err := os.Stat(dotGit); err == nil && (fi.IsDir() || fi.Mode().IsRegular()) {
+		return dotGit, true
+	}
+	head, errHead := os.Stat(filepath.Join(path, "HEAD"))
+	objects, errObjects := os.Stat(filepath.Join(path, "objects"))
+	refs, errRefs := os.Stat(filepath.Join(path, "refs"))
+	if errHead == nil && errObjects == nil && errRefs == nil && head.Mode().IsRegular() && objects.IsDir() && refs.IsDir() {
+		return path, true
+	}
+	return "", false
 }
 
 // redactURL masks the credentials in a URL: a password wherever it is, and

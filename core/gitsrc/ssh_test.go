@@ -118,6 +118,44 @@ func TestCache_Prepare_ssh(t *testing.T) {
 	})
 }
 
+func TestCache_Prepare_sshPassword(t *testing.T) {
+	t.Parallel()
+	o := newOrigin(t)
+	const password = "pa$$ 'word'"
+	srv := newSSHGitServer(t, o.dir)
+	srv.allowPassword("deploy", password)
+
+	for name, tc := range map[string]struct {
+		key     model.KeySecret
+		wantErr []string
+	}{
+		"right password": {key: model.KeySecret{Login: "deploy", Password: password}},
+		"wrong password": {
+			key: model.KeySecret{Login: "deploy", Password: "wr0ng-pass"}, wantErr: []string{"clone " + srv.url("") + ": ", "unable to authenticate"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, logs := newCache(t, gitsrc.Config{})
+			d := dest(t)
+			ws, err := c.Prepare(timeout(t), gitsrc.Source{URL: srv.url(""), KeyType: model.KeyLoginPassword, Key: tc.key}, d)
+			if tc.wantErr == nil {
+				if err != nil || ws.Commit != o.main.String() {
+					t.Fatalf("Prepare() = %+v, %v", ws, err)
+				}
+				assertWorkspaceRepo(t, d, "main", o.main.String())
+			} else {
+				wantRepoError(t, err, tc.wantErr...)
+			}
+			for _, secret := range []string{password, "wr0ng-pass"} {
+				if (err != nil && strings.Contains(err.Error(), secret)) || strings.Contains(logs.String(), secret) {
+					t.Errorf("error %v or logs contain a secret:\n%s", err, logs)
+				}
+			}
+		})
+	}
+}
+
 func TestCache_Prepare_sshHostKeys(t *testing.T) {
 	t.Parallel()
 	o := newOrigin(t)

@@ -29,8 +29,19 @@ type sshGitServer struct {
 	repoDir string
 	clients []ssh.PublicKey
 
-	mu    sync.Mutex
-	users []string // user names of accepted logins
+	mu        sync.Mutex
+	users     []string          // user names of accepted logins
+	passwords map[string]string // accepted passwords by user, see allowPassword
+}
+
+// allowPassword makes the server accept password auth of user.
+func (s *sshGitServer) allowPassword(user, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.passwords == nil {
+		s.passwords = make(map[string]string)
+	}
+	s.passwords[user] = password
 }
 
 func newSSHGitServer(t testing.TB, repoDir string, clients ...ssh.PublicKey) *sshGitServer {
@@ -55,6 +66,15 @@ func newSSHGitServer(t testing.TB, repoDir string, clients ...ssh.PublicKey) *ss
 				}
 			}
 			return nil, errors.New("unknown key")
+		},
+		PasswordCallback: func(meta ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if want, ok := s.passwords[meta.User()]; ok && want == string(password) {
+				s.users = append(s.users, meta.User())
+				return nil, nil
+			}
+			return nil, errors.New("wrong password")
 		},
 	}
 	cfg.AddHostKey(hostSigner)
