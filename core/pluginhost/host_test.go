@@ -256,6 +256,7 @@ func TestHost_ShutdownKillsAHungPlugin(t *testing.T) {
 	if err := syscall.Kill(pids[0], syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	waitStopped(t, pids[0])
 	done := make(chan struct{})
 	go func() { h.Shutdown(); close(done) }()
 	select {

@@ -1,8 +1,11 @@
 package pluginhost_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -55,6 +58,35 @@ func waitBack(t *testing.T, b storage.Backend) {
 	}
 }
 
+// waitStopped waits until every thread of pid is stopped: a SIGSTOP takes
+// effect only when each thread is next scheduled, and on a busy machine a
+// thread may still answer a call in between.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := 0
+		for _, task := range tasks {
+			st, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+			// pid (comm) state ...: the state follows the last ')'.
+			if i := bytes.LastIndexByte(st, ')'); err == nil && (i < 0 || i+2 >= len(st) || st[i+2] != 'T') {
+				running++
+			}
+		}
+		if running == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin %d: %d threads still not stopped after SIGSTOP", pid, running)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestStorage_PluginFaults(t *testing.T) {
 	bin := plugintest.Build(t, "../../plugins/storage-bolt", "storage-bolt")
 	for name, fault := range map[string]func(t *testing.T, pid int){
@@ -71,6 +103,7 @@ func TestStorage_PluginFaults(t *testing.T) {
 			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 				t.Fatal(err)
 			}
+			waitStopped(t, pid)
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
