@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -46,6 +47,9 @@ func newMemoryReleaser(busy func() bool) *memoryReleaser {
 			return free + allocs - lastAllocs
 		},
 		release: func() {
+			// Two collections: the first only moves pooled buffers to
+			// sync.Pool's victim cache, the second frees them.
+			runtime.GC()
 			debug.FreeOSMemory()
 			_, lastAllocs = read()
 		},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -53,6 +54,10 @@ func (s *server) releaseWhenIdle() {
 		idle := len(s.runs) == 0
 		s.mu.Unlock()
 		if idle {
+			// Two collections: the first only moves pooled buffers (gRPC's,
+			// the output batches') to sync.Pool's victim cache; the second
+			// frees them, and FreeOSMemory returns the pages.
+			runtime.GC()
 			debug.FreeOSMemory()
 		}
 	})
