@@ -141,18 +141,11 @@ func New(ctx context.Context, cfg config.Config, log hclog.Logger) (*App, error)
 // refreshStatistics keeps the planner statistics of the store fresh, every
 // few seconds, until ctx ends.
 func refreshStatistics(ctx context.Context, r store.StatisticsRefresher, log hclog.Logger) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := r.RefreshStatistics(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("refreshing the database statistics failed", "error", err)
-			}
+	every(ctx, 5*time.Second, func() {
+		if err := r.RefreshStatistics(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("refreshing the database statistics failed", "error", err)
 		}
-	}
+	})
 }
 
 // StoragePlugins lists the storage plugins a configuration can select, by

@@ -69,16 +69,21 @@ func (m *memoryReleaser) tick() bool {
 
 // run ticks at once (what start-up allocated is garbage by now), then
 // every period until ctx is done.
-func (m *memoryReleaser) run(ctx context.Context, every time.Duration) {
+func (m *memoryReleaser) run(ctx context.Context, period time.Duration) {
 	m.tick()
-	t := time.NewTicker(every)
+	every(ctx, period, func() { m.tick() })
+}
+
+// every calls fn every period until ctx is done.
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			m.tick()
+			fn()
 		}
 	}
 }

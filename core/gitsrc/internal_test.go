@@ -188,6 +188,25 @@ func newTestSession(t *testing.T) *session {
 	return s
 }
 
+// authorizeOK prepares a session for src, which must succeed and give git
+// wantURL.
+func authorizeOK(t *testing.T, c *Cache, src Source, wantURL string) (*session, remoteAccess) {
+	t.Helper()
+	loc, err := parseLocation(src.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newTestSession(t)
+	acc, err := c.authorize(s, src, loc)
+	if err != nil {
+		t.Fatalf("authorize() error = %v", err)
+	}
+	if acc.url != wantURL {
+		t.Errorf("git url = %q, want %q", acc.url, wantURL)
+	}
+	return s, acc
+}
+
 func TestCache_authorize_ssh(t *testing.T) {
 	t.Parallel()
 	pemKey := testKey(t, "")
@@ -235,18 +254,7 @@ func TestCache_authorize_ssh(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			loc, err := parseLocation(tc.src.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := newTestSession(t)
-			acc, err := c.authorize(s, tc.src, loc)
-			if err != nil {
-				t.Fatalf("authorize() error = %v", err)
-			}
-			if acc.url != tc.wantURL {
-				t.Errorf("git url = %q, want %q", acc.url, tc.wantURL)
-			}
+			s, acc := authorizeOK(t, c, tc.src, tc.wantURL)
 			sshCmd, _ := s.envValue("GIT_SSH_COMMAND")
 			options := append([]string{"StrictHostKeyChecking=no", "UserKnownHostsFile=" + s.path(unverifiedHostsDB), "ConnectTimeout=7"}, tc.wantOptions...)
 			for _, o := range options {
@@ -404,18 +412,7 @@ func TestCache_authorize_http(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			loc, err := parseLocation(tc.src.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := newTestSession(t)
-			acc, err := c.authorize(s, tc.src, loc)
-			if err != nil {
-				t.Fatalf("authorize() error = %v", err)
-			}
-			if acc.url != tc.wantURL {
-				t.Errorf("git url = %q, want %q", acc.url, tc.wantURL)
-			}
+			s, _ := authorizeOK(t, c, tc.src, tc.wantURL)
 			helper := s.configValue("credential.helper")
 			if !tc.wantHelper {
 				if helper != "" {

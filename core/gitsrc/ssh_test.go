@@ -52,17 +52,7 @@ func TestCache_Prepare_ssh(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, logs := newCache(t, gitsrc.Config{})
-			d := dest(t)
-			ws, err := c.Prepare(timeout(t), tc.src, d)
-			if tc.wantErr == nil {
-				if err != nil || ws.Commit != o.main.String() {
-					t.Fatalf("Prepare() = %+v, %v", ws, err)
-				}
-				assertWorkspaceRepo(t, d, "main", o.main.String())
-			} else {
-				wantRepoError(t, err, tc.wantErr...)
-			}
+			logs, err := prepareMain(t, tc.src, o.main.String(), tc.wantErr)
 			for _, secret := range []string{passphrase, "wr0ng-pass", "unused", "c2VjcmV0LWtleS1ieXRlcw", pemBody(tc.src.Key.PrivateKey)} {
 				if err != nil && strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q contains a secret", err)
@@ -136,17 +126,7 @@ func TestCache_Prepare_sshPassword(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, logs := newCache(t, gitsrc.Config{})
-			d := dest(t)
-			ws, err := c.Prepare(timeout(t), gitsrc.Source{URL: srv.url(""), KeyType: model.KeyLoginPassword, Key: tc.key}, d)
-			if tc.wantErr == nil {
-				if err != nil || ws.Commit != o.main.String() {
-					t.Fatalf("Prepare() = %+v, %v", ws, err)
-				}
-				assertWorkspaceRepo(t, d, "main", o.main.String())
-			} else {
-				wantRepoError(t, err, tc.wantErr...)
-			}
+			logs, err := prepareMain(t, gitsrc.Source{URL: srv.url(""), KeyType: model.KeyLoginPassword, Key: tc.key}, o.main.String(), tc.wantErr)
 			for _, secret := range []string{password, "wr0ng-pass"} {
 				if (err != nil && strings.Contains(err.Error(), secret)) || strings.Contains(logs.String(), secret) {
 					t.Errorf("error %v or logs contain a secret:\n%s", err, logs)
@@ -154,6 +134,25 @@ func TestCache_Prepare_sshPassword(t *testing.T) {
 			}
 		})
 	}
+}
+
+// prepareMain prepares src with a new cache: it must check out main at
+// commit, or fail with a repository error naming wantErr when given. It
+// returns the cache's log and the error.
+func prepareMain(t *testing.T, src gitsrc.Source, commit string, wantErr []string) (*syncBuffer, error) {
+	t.Helper()
+	c, logs := newCache(t, gitsrc.Config{})
+	d := dest(t)
+	ws, err := c.Prepare(timeout(t), src, d)
+	if wantErr == nil {
+		if err != nil || ws.Commit != commit {
+			t.Fatalf("Prepare() = %+v, %v", ws, err)
+		}
+		assertWorkspaceRepo(t, d, "main", commit)
+	} else {
+		wantRepoError(t, err, wantErr...)
+	}
+	return logs, err
 }
 
 func TestCache_Prepare_sshHostKeys(t *testing.T) {
