@@ -74,10 +74,11 @@ func validUTF8(s string) string {
 
 func linesToProto(lines []Line) []*executorv1.Line {
 	out := make([]*executorv1.Line, len(lines))
+	block := make([]executorv1.Line, len(lines)) // one allocation, not one per line
 	for i, l := range lines {
-		out[i] = &executorv1.Line{
-			TimeUnixNano: l.Time.UnixNano(), Stream: executorv1.Stream(l.Stream), Text: validUTF8(l.Text),
-		}
+		pl := &block[i]
+		pl.TimeUnixNano, pl.Stream, pl.Text = l.Time.UnixNano(), executorv1.Stream(l.Stream), validUTF8(l.Text)
+		out[i] = pl
 	}
 	return out
 }

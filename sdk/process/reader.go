@@ -95,26 +95,38 @@ func (r *reader) write(texts []string) {
 // itself cut while longer than maxLen, so it never exceeds maxLen+1 bytes
 // (one more for a "\r" that may precede a line break).
 func splitLines(b []byte, maxLen int) (texts []string, rest []byte) {
+	// Find the pieces first, then make one string of everything they cover
+	// and slice it: one allocation per read instead of one per line.
+	var pieces [][2]int
+	off := 0
 	for {
-		i := bytes.IndexByte(b, '\n')
+		i := bytes.IndexByte(b[off:], '\n')
 		if i < 0 {
 			break
 		}
-		line := trimCR(b[:i])
+		line, start := trimCR(b[off:off+i]), off
 		for len(line) > maxLen {
 			n := cutAt(line, maxLen)
-			texts = append(texts, string(line[:n]))
-			line = line[n:]
+			pieces = append(pieces, [2]int{start, start + n})
+			line, start = line[n:], start+n
 		}
-		texts = append(texts, string(line))
-		b = b[i+1:]
+		pieces = append(pieces, [2]int{start, start + len(line)})
+		off += i + 1
 	}
-	for len(b) > maxLen && (len(b) != maxLen+1 || b[maxLen] != '\r') {
-		n := cutAt(b, maxLen)
-		texts = append(texts, string(b[:n]))
-		b = b[n:]
+	for len(b)-off > maxLen && (len(b)-off != maxLen+1 || b[off+maxLen] != '\r') {
+		n := cutAt(b[off:], maxLen)
+		pieces = append(pieces, [2]int{off, off + n})
+		off += n
 	}
-	return texts, b
+	if len(pieces) == 0 {
+		return nil, b[off:]
+	}
+	all := string(b[:off])
+	texts = make([]string, len(pieces))
+	for i, p := range pieces {
+		texts[i] = all[p[0]:p[1]]
+	}
+	return texts, b[off:]
 }
 
 // cutAt returns where to cut b (len(b) > maxLen) so that the first piece is
