@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -75,10 +76,16 @@ type SocketDir struct {
 	err  error
 }
 
+// socketDirPrefix starts the name of every socket directory; the host's pid
+// follows, so that a later host can remove those of hosts that died
+// without cleaning up (see removeStaleSocketDirs).
+const socketDirPrefix = "signalbox-plugins-"
+
 // Path returns the directory, making it on first use.
 func (s *SocketDir) Path() (string, error) {
 	s.once.Do(func() {
-		dir, err := os.MkdirTemp("", "signalbox-plugins-")
+		removeStaleSocketDirs(os.TempDir())
+		dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", socketDirPrefix, os.Getpid()))
 		s.mu.Lock()
 		s.dir, s.err = dir, err
 		s.mu.Unlock()
