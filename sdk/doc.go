@@ -1,7 +1,8 @@
 // Package sdk is the Signalbox plugin SDK.
 //
 // A plugin is a separate program that the Signalbox server starts and talks
-// to over gRPC (HashiCorp go-plugin). To write one:
+// to over gRPC (HashiCorp go-plugin's protocol; plugins serve it with
+// package plugin, hosts start them with package host). To write one:
 //
 //  1. Pick a protocol: package executor runs tasks for app types; package
 //     storage keeps the server's data (an ordered key/value store).

@@ -9,7 +9,7 @@ import (
 
 	goplugin "github.com/hashicorp/go-plugin"
 
-	"github.com/signalbox/signalbox/sdk/plugin"
+	"github.com/signalbox/signalbox/sdk/host"
 )
 
 // configError is a plugin that cannot start because of how it is
@@ -25,7 +25,7 @@ func isConfigError(err error) bool {
 // dial starts the binary of spec as l says (l's Path, Sockets and Checksum
 // come from spec and sockets) and connects to it. what names the plugin
 // kind in errors ("plugin", "storage plugin").
-func dial(spec Spec, what string, sockets *plugin.SocketDir, l plugin.Launch) (*goplugin.Client, goplugin.ClientProtocol, error) {
+func dial(spec Spec, what string, sockets *host.SocketDir, l host.Launch) (*goplugin.Client, goplugin.ClientProtocol, error) {
 	l.Path, l.Sockets = spec.Path, sockets
 	if spec.SHA256 != "" {
 		sum, err := hex.DecodeString(spec.SHA256)

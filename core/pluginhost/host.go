@@ -23,6 +23,7 @@ import (
 
 	"github.com/signalbox/signalbox/core/model"
 	"github.com/signalbox/signalbox/sdk/executor"
+	"github.com/signalbox/signalbox/sdk/host"
 	"github.com/signalbox/signalbox/sdk/plugin"
 )
 
@@ -68,8 +69,8 @@ type Host struct {
 	mu      sync.Mutex
 	plugins map[string]*instance
 	closed  bool
-	// sockets holds the plugins' Unix sockets (see plugin.Launch).
-	sockets plugin.SocketDir
+	// sockets holds the plugins' Unix sockets (see host.Launch).
+	sockets host.SocketDir
 }
 
 // New discovers plugins and returns a host. No plugin is started yet.
@@ -296,8 +297,8 @@ func (p *instance) failed() {
 }
 
 func (p *instance) start(ctx context.Context) error {
-	proc, rpc, err := dial(p.spec, "plugin", &p.host.sockets, plugin.Launch{
-		Env: p.host.cfg.Env, Handshake: executor.Handshake, Sets: executor.PluginSets(&executor.GRPCPlugin{}),
+	proc, rpc, err := dial(p.spec, "plugin", &p.host.sockets, host.Launch{
+		Env: p.host.cfg.Env, Handshake: executor.Handshake, Sets: host.ExecutorSets(),
 		Log: p.log, StartTimeout: p.host.cfg.StartTimeout,
 	})
 	if err != nil {

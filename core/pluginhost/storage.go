@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 
+	"github.com/signalbox/signalbox/sdk/host"
 	"github.com/signalbox/signalbox/sdk/plugin"
 	"github.com/signalbox/signalbox/sdk/storage"
 )
@@ -87,8 +88,8 @@ type StorageBackend struct {
 	lastErr     error
 	closed      bool
 	description storage.Description
-	// sockets holds the plugin's Unix socket (see plugin.Launch).
-	sockets plugin.SocketDir
+	// sockets holds the plugin's Unix socket (see host.Launch).
+	sockets host.SocketDir
 }
 
 var _ storage.Backend = (*StorageBackend)(nil)
@@ -141,8 +142,8 @@ func unavailable(format string, args ...any) error {
 func (b *StorageBackend) start(ctx context.Context) error {
 	b.lastStart = time.Now()
 	spec := b.cfg.Spec
-	proc, rpc, err := dial(spec, "storage plugin", &b.sockets, plugin.Launch{
-		Env: b.cfg.Env, Handshake: storage.Handshake, Sets: storage.PluginSets(&storage.GRPCPlugin{}),
+	proc, rpc, err := dial(spec, "storage plugin", &b.sockets, host.Launch{
+		Env: b.cfg.Env, Handshake: storage.Handshake, Sets: host.StorageSets(),
 		Log: b.log, StartTimeout: b.cfg.StartTimeout,
 	})
 	if err != nil {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	executorv1 "github.com/signalbox/signalbox/sdk/internal/gen/executorv1"
@@ -20,47 +20,27 @@ const PluginName = "executor"
 // ProtocolVersion is the executor protocol version this package speaks.
 const ProtocolVersion = 1
 
-// Handshake is the go-plugin handshake of executor plugins.
+// Handshake is the handshake of executor plugins.
 var Handshake = plugin.Handshake(plugin.KindExecutor)
 
-// GRPCPlugin is the go-plugin glue for executors. Impl is set on the plugin
-// side only.
-type GRPCPlugin struct {
-	goplugin.NetRPCUnsupportedPlugin
-	Impl Executor
-	// Log is used by the plugin side; nil means a null logger.
-	Log hclog.Logger
-	// base is cancelled on plugin shutdown.
-	base context.Context
-	srv  *server
+// Register registers impl's executor service on s and returns the function
+// that kills every run in progress. Serve does this itself; Register is for
+// harnesses that serve an executor in-process. A nil log means none.
+func Register(s grpc.ServiceRegistrar, impl Executor, log hclog.Logger) (stopAll func()) {
+	return register(s, context.Background(), impl, log)
 }
 
-var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
-
-// GRPCServer registers the executor service.
-func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	log := p.Log
+func register(s grpc.ServiceRegistrar, base context.Context, impl Executor, log hclog.Logger) func() {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	base := p.base
-	if base == nil {
-		base = context.Background()
+	base, cancel := context.WithCancel(base)
+	srv := newServer(base, impl, log)
+	executorv1.RegisterExecutorServiceServer(s, srv)
+	return func() {
+		cancel()
+		srv.stopAll()
 	}
-	p.srv = newServer(base, p.Impl, log)
-	executorv1.RegisterExecutorServiceServer(s, p.srv)
-	return nil
-}
-
-// GRPCClient returns a *Client. ctx is done when the plugin process exits.
-func (p *GRPCPlugin) GRPCClient(ctx context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return NewClient(ctx, c), nil
-}
-
-// PluginSets returns the versioned plugin sets for go-plugin, keyed by
-// protocol version. A host negotiates the highest version both sides speak.
-func PluginSets(p *GRPCPlugin) map[int]goplugin.PluginSet {
-	return map[int]goplugin.PluginSet{ProtocolVersion: {PluginName: p}}
 }
 
 // ServeOpt changes how Serve runs.
@@ -117,22 +97,30 @@ func Serve(impl Executor, opts ...ServeOpt) {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := &GRPCPlugin{Impl: impl, Log: cfg.log, base: base}
-
+	var (
+		mu   sync.Mutex
+		stop func()
+	)
 	// The host's death or a termination signal kills every task, then exits.
 	stopAll := func() {
 		cancel()
-		if p.srv != nil {
-			p.srv.stopAll()
+		mu.Lock()
+		defer mu.Unlock()
+		if stop != nil {
+			stop()
 		}
 	}
 	plugin.ExitWithHost(base, cfg.log, cfg.parentCheck, cfg.shutdown, "stopping all tasks", stopAll)
-	goplugin.Serve(&goplugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: PluginSets(p),
-		GRPCServer:       goplugin.DefaultGRPCServer,
-		Logger:           cfg.log,
+	err := plugin.Serve(plugin.ServeConfig{
+		Handshake: Handshake,
+		Versions: map[int]plugin.Services{ProtocolVersion: func(s *grpc.Server) {
+			mu.Lock()
+			defer mu.Unlock()
+			stop = register(s, base, impl, cfg.log)
+		}},
+		Log: cfg.log,
 	})
 	// The host closed the plugin: kill whatever still runs.
 	stopAll()
+	plugin.Exit(cfg.log, err)
 }

@@ -1,5 +1,6 @@
-// Package plugin holds what every Signalbox plugin kind shares: the logger
-// setup, the handshake helpers and the watch on the parent process.
+// Package plugin holds what every Signalbox plugin kind shares: Serve (the
+// plugin side of the connection to the host), the logger setup, the
+// handshake and the watch on the parent process.
 package plugin
 
 import (
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 )
 
 // BinaryPrefix is the file name prefix of every plugin binary.
@@ -28,10 +28,10 @@ const (
 	KindStorage  Kind = "storage"
 )
 
-// Handshake returns the go-plugin handshake for a kind at a base protocol
-// version. The magic cookie value is fixed per kind.
-func Handshake(kind Kind) goplugin.HandshakeConfig {
-	return goplugin.HandshakeConfig{
+// Handshake returns the handshake of a kind at base protocol version 1.
+// The magic cookie value is fixed per kind.
+func Handshake(kind Kind) HandshakeConfig {
+	return HandshakeConfig{
 		ProtocolVersion:  1,
 		MagicCookieKey:   "SIGNALBOX_PLUGIN_" + string(kind),
 		MagicCookieValue: "7b5c0f3e-signalbox-" + string(kind),

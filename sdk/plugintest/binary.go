@@ -12,6 +12,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/signalbox/signalbox/sdk/executor"
+	"github.com/signalbox/signalbox/sdk/host"
 	"github.com/signalbox/signalbox/sdk/plugin"
 )
 
@@ -38,14 +39,14 @@ func Build(t testing.TB, dir, name string) string {
 }
 
 // Launch starts the executor plugin binary bin the way the Signalbox host
-// does (plugin.Launch: versioned plugin sets, gRPC only, a private socket
+// does (host.Launch: versioned plugin sets, gRPC only, a private socket
 // directory, no inherited environment) and returns a client to it, with
 // the go-plugin client that owns the process (its ReattachConfig().Pid is the plugin's pid). env is
 // the plugin's whole environment, such as PATH=..., HOME=... . The plugin's
 // stderr log goes to t.Log; the plugin is killed when the test ends.
 func Launch(t testing.TB, bin string, env ...string) (*executor.Client, *goplugin.Client) {
 	t.Helper()
-	raw, pc := launch(t, bin, executor.Handshake, executor.PluginSets(&executor.GRPCPlugin{}), executor.PluginName, env)
+	raw, pc := launch(t, bin, executor.Handshake, host.ExecutorSets(), executor.PluginName, env)
 	c, ok := raw.(*executor.Client)
 	if !ok {
 		t.Fatalf("dispensed %T, want *executor.Client", raw)
@@ -54,11 +55,11 @@ func Launch(t testing.TB, bin string, env ...string) (*executor.Client, *goplugi
 }
 
 // launch starts a plugin binary as the host does and dispenses name.
-func launch(t testing.TB, bin string, hs goplugin.HandshakeConfig, sets map[int]goplugin.PluginSet, name string, env []string) (any, *goplugin.Client) {
+func launch(t testing.TB, bin string, hs plugin.HandshakeConfig, sets map[int]goplugin.PluginSet, name string, env []string) (any, *goplugin.Client) {
 	t.Helper()
 	logs := &testWriter{t: t}
-	sockets := &plugin.SocketDir{}
-	cfg, err := plugin.Launch{
+	sockets := &host.SocketDir{}
+	cfg, err := host.Launch{
 		Path: bin, Env: env, Handshake: hs, Sets: sets, Sockets: sockets,
 		Log: hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs, DisableTime: true}),
 	}.ClientConfig()

@@ -9,7 +9,7 @@
 //	if run.Result.Failed() { t.Fatal(run.Text()) }
 //
 // Storage plugins have the same: Storage serves one in-process (behind the
-// real storage.Serve, in go-plugin's test mode), LaunchStorage starts a
+// real storage.Serve, in its test mode), LaunchStorage starts a
 // built binary and opens it, and StorageConformance checks a backend
 // against the guarantees of package storage.
 package plugintest
@@ -25,6 +25,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/signalbox/signalbox/sdk/executor"
+	"github.com/signalbox/signalbox/sdk/host"
 )
 
 // Executor serves impl in-process and returns a client to it. The
@@ -32,7 +33,7 @@ import (
 func Executor(t testing.TB, impl executor.Executor) *executor.Client {
 	t.Helper()
 	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{
-		executor.PluginName: &executor.GRPCPlugin{Impl: impl},
+		executor.PluginName: &host.ExecutorPlugin{Impl: impl},
 	})
 	t.Cleanup(func() {
 		// Server first: client.Close asks the server to stop itself, and

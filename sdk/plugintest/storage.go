@@ -2,6 +2,7 @@ package plugintest
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/runner"
 
+	"github.com/signalbox/signalbox/sdk/host"
+	"github.com/signalbox/signalbox/sdk/plugin"
 	"github.com/signalbox/signalbox/sdk/storage"
 )
 
@@ -16,7 +19,7 @@ import (
 const storageTimeout = 30 * time.Second
 
 // Storage serves p in-process and returns a client to it, not yet open:
-// call its Open. p runs behind storage.Serve in go-plugin's test mode, and
+// call its Open. p runs behind storage.Serve in its test mode, and
 // the client attaches to it with go-plugin as the host does, so every call
 // takes the production path (a real gRPC connection, the plugin's message
 // limits and error mapping). The plugin shuts down, closing its store, when
@@ -36,10 +39,15 @@ func serveStorage(t testing.TB, p storage.Plugin) (*storage.Client, *goplugin.Cl
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *goplugin.ReattachConfig, 1)
 	closed := make(chan struct{})
-	go storage.Serve(p,
-		storage.WithLogger(hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs, DisableTime: true})),
-		storage.WithTestConfig(&goplugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed}),
-	)
+	go func() {
+		defer close(closed)
+		storage.Serve(p,
+			storage.WithLogger(hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Debug, Output: logs, DisableTime: true})),
+			storage.WithTestConfig(&plugin.TestConfig{Context: ctx, Ready: func(addr net.Addr, version int) {
+				reattach <- &goplugin.ReattachConfig{Protocol: goplugin.ProtocolGRPC, ProtocolVersion: version, Addr: addr}
+			}}),
+		)
+	}()
 	stop := func() {
 		cancel()
 		select {
@@ -60,8 +68,8 @@ func serveStorage(t testing.TB, p storage.Plugin) (*storage.Client, *goplugin.Cl
 	}
 	proc := &inProcess{closed: closed, stop: stop}
 	pc := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig: storage.Handshake,
-		Plugins:         storage.PluginSets(&storage.GRPCPlugin{})[rc.ProtocolVersion],
+		HandshakeConfig: host.Handshake(storage.Handshake),
+		Plugins:         host.StorageSets()[rc.ProtocolVersion],
 		// Not go-plugin's Test reattachment, whose Kill does nothing: inProcess
 		// stands for the plugin process, so Kill shuts the plugin down and the
 		// client's done context ends as when a real process exits.
@@ -131,7 +139,7 @@ func (r *inProcess) HostToPlugin(network, addr string) (string, string, error) {
 // environment. The plugin is killed when the test ends.
 func LaunchStoragePlugin(t testing.TB, bin string, env ...string) (*storage.Client, *goplugin.Client) {
 	t.Helper()
-	raw, pc := launch(t, bin, storage.Handshake, storage.PluginSets(&storage.GRPCPlugin{}), storage.PluginName, env)
+	raw, pc := launch(t, bin, storage.Handshake, host.StorageSets(), storage.PluginName, env)
 	c, ok := raw.(*storage.Client)
 	if !ok {
 		t.Fatalf("dispensed %T, want *storage.Client", raw)

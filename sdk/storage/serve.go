@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	storagev1 "github.com/signalbox/signalbox/sdk/internal/gen/storagev1"
@@ -15,50 +14,12 @@ import (
 // PluginName is the name under which storage plugins are dispensed.
 const PluginName = "storage"
 
-// Handshake is the go-plugin handshake of storage plugins.
+// Handshake is the handshake of storage plugins.
 var Handshake = plugin.Handshake(plugin.KindStorage)
 
-// GRPCPlugin is the go-plugin glue for storage plugins. Impl is set on the
-// plugin side only.
-type GRPCPlugin struct {
-	goplugin.NetRPCUnsupportedPlugin
-	Impl Plugin
-	// Log is used by the plugin side; nil means a null logger.
-	Log hclog.Logger
-	srv *server
-}
-
-var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
-
-// GRPCServer registers the storage service.
-func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	if p.srv == nil {
-		log := p.Log
-		if log == nil {
-			log = hclog.NewNullLogger()
-		}
-		p.srv = newServer(p.Impl, log)
-	}
-	storagev1.RegisterStorageServiceServer(s, p.srv)
-	return nil
-}
-
-// GRPCClient returns a *Client. ctx is done when the plugin process exits.
-func (p *GRPCPlugin) GRPCClient(ctx context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return NewClient(ctx, c), nil
-}
-
-// PluginSets returns the versioned plugin sets for go-plugin, keyed by
-// protocol version. A host negotiates the highest version both sides speak.
-func PluginSets(p *GRPCPlugin) map[int]goplugin.PluginSet {
-	return map[int]goplugin.PluginSet{ProtocolVersion: {PluginName: p}}
-}
-
-// newGRPCServer is the plugin's gRPC server, with message limits that fit
+// serverOptions give the plugin's gRPC server message limits that fit
 // batches of MaxBatchBytes (gRPC's default is 4 MiB).
-func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	return grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes))...)
-}
+var serverOptions = []grpc.ServerOption{grpc.MaxRecvMsgSize(maxMessageBytes), grpc.MaxSendMsgSize(maxMessageBytes)}
 
 // ServeOpt changes how Serve runs.
 type ServeOpt func(*serveConfig)
@@ -67,18 +28,18 @@ type serveConfig struct {
 	log         hclog.Logger
 	parentCheck time.Duration
 	shutdown    time.Duration
-	test        *goplugin.ServeTestConfig
+	test        *plugin.TestConfig
 }
 
 // WithLogger sets the plugin's logger (default plugin.NewLogger of the
 // described name).
 func WithLogger(l hclog.Logger) ServeOpt { return func(c *serveConfig) { c.log = l } }
 
-// WithTestConfig serves in go-plugin's test mode, inside the calling
-// process (package plugintest uses it): no handshake on stdout, no signal
-// handling and no watch on the parent process. Serve returns when the
-// host closes the plugin or tc.Context ends, having closed the store.
-func WithTestConfig(tc *goplugin.ServeTestConfig) ServeOpt {
+// WithTestConfig serves inside the calling process (package plugintest
+// uses it): no handshake on stdout, no signal handling and no watch on the
+// parent process. Serve returns when the host closes the plugin or
+// tc.Context ends, having closed the store.
+func WithTestConfig(tc *plugin.TestConfig) ServeOpt {
 	return func(c *serveConfig) { c.test = tc }
 }
 
@@ -100,12 +61,14 @@ func Serve(p Plugin, opts ...ServeOpt) {
 		cfg.log = plugin.NewLogger(name)
 	}
 	srv := newServer(p, cfg.log)
-	sc := &goplugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: PluginSets(&GRPCPlugin{Impl: p, Log: cfg.log, srv: srv}),
-		GRPCServer:       newGRPCServer,
-		Logger:           cfg.log,
-		Test:             cfg.test,
+	sc := plugin.ServeConfig{
+		Handshake: Handshake,
+		Versions: map[int]plugin.Services{ProtocolVersion: func(s *grpc.Server) {
+			storagev1.RegisterStorageServiceServer(s, srv)
+		}},
+		Log:           cfg.log,
+		ServerOptions: serverOptions,
+		Test:          cfg.test,
 	}
 	closeStore := func() {
 		plugin.RunFor(cfg.log, cfg.shutdown, "closing the store", func() {
@@ -115,7 +78,9 @@ func Serve(p Plugin, opts ...ServeOpt) {
 		})
 	}
 	if cfg.test != nil {
-		goplugin.Serve(sc)
+		if err := plugin.Serve(sc); err != nil {
+			cfg.log.Error("serve plugin", "error", err)
+		}
 		closeStore()
 		return
 	}
@@ -126,8 +91,9 @@ func Serve(p Plugin, opts ...ServeOpt) {
 	defer cancel()
 	plugin.ExitWithHost(base, cfg.log, cfg.parentCheck, cfg.shutdown, "closing the store", closeStore)
 
-	goplugin.Serve(sc)
+	err := plugin.Serve(sc)
 	// The host closed the plugin.
 	cancel()
 	closeStore()
+	plugin.Exit(cfg.log, err)
 }

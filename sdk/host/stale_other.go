@@ -1,5 +1,5 @@
 //go:build !unix
 
-package plugin
+package host
 
 func removeStaleSocketDirs(string) {}

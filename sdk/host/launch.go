@@ -1,15 +1,21 @@
-package plugin
+// Package host is what a Signalbox host imports to start plugin binaries
+// and talk to them: the launch policy shared by every plugin kind and the
+// go-plugin glue of each kind. Plugins never import it, so go-plugin stays
+// out of plugin binaries (they serve with plugin.Serve).
+package host
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/signalbox/signalbox/sdk/plugin"
 )
 
 // Launch describes how a host starts one plugin binary.
@@ -19,7 +25,7 @@ type Launch struct {
 	// Env is the plugin's whole environment: it inherits nothing else.
 	Env []string
 	// Handshake and Sets are the kind's handshake and versioned plugin sets.
-	Handshake goplugin.HandshakeConfig
+	Handshake plugin.HandshakeConfig
 	Sets      map[int]goplugin.PluginSet
 	// Sockets is the private directory the plugin's socket is made in.
 	Sockets *SocketDir
@@ -34,18 +40,20 @@ type Launch struct {
 // ClientConfig returns the go-plugin client configuration of l: gRPC only,
 // no inherited environment, and a connection only the host can open.
 //
-// On Unix the plugin listens on a socket inside Sockets, a directory of
-// mode 0700 that only the host's user can enter, so no other user can
-// connect whatever the umask; a process of the same user could attach to
-// the plugin anyway. go-plugin's AutoMTLS would add nothing there but its
-// cost: a P-521 key pair made by both sides at every start and half a
-// megabyte of precomputed tables kept in the plugin. Where plugins listen
-// on TCP (Windows), AutoMTLS stays on.
+// The plugin listens on a Unix socket inside Sockets, a directory of mode
+// 0700 that only the host's user can enter, so no other user can connect
+// whatever the umask; a process of the same user could attach to the
+// plugin anyway. go-plugin's AutoMTLS would add nothing there but its
+// cost (a P-521 key pair made by both sides at every start), and
+// plugin.Serve does not offer it.
 func (l Launch) ClientConfig() (*goplugin.ClientConfig, error) {
+	if l.Sockets == nil {
+		return nil, errors.New("launch plugin: no socket directory")
+	}
 	cmd := exec.Command(l.Path)
 	cmd.Env = append([]string(nil), l.Env...)
 	cfg := &goplugin.ClientConfig{
-		HandshakeConfig:  l.Handshake,
+		HandshakeConfig:  Handshake(l.Handshake),
 		VersionedPlugins: l.Sets,
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
@@ -54,17 +62,18 @@ func (l Launch) ClientConfig() (*goplugin.ClientConfig, error) {
 		StartTimeout:     l.StartTimeout,
 		SecureConfig:     l.Checksum,
 	}
-	if runtime.GOOS == "windows" || l.Sockets == nil {
-		cfg.AutoMTLS = true
-		return cfg, nil
-	}
 	dir, err := l.Sockets.Path()
 	if err != nil {
 		return nil, err
 	}
-	// go-plugin's server side makes its socket in this directory.
+	// plugin.Serve makes its socket in this directory.
 	cmd.Env = append(cmd.Env, goplugin.EnvUnixSocketDir+"="+dir)
 	return cfg, nil
+}
+
+// Handshake is h in go-plugin's terms.
+func Handshake(h plugin.HandshakeConfig) goplugin.HandshakeConfig {
+	return goplugin.HandshakeConfig{ProtocolVersion: h.ProtocolVersion, MagicCookieKey: h.MagicCookieKey, MagicCookieValue: h.MagicCookieValue}
 }
 
 // SocketDir is a private directory (mode 0700, in the system's temporary

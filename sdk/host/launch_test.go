@@ -1,9 +1,8 @@
-package plugin_test
+package host_test
 
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -11,21 +10,18 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/signalbox/signalbox/sdk/executor"
-	"github.com/signalbox/signalbox/sdk/plugin"
+	"github.com/signalbox/signalbox/sdk/host"
 	"github.com/signalbox/signalbox/sdk/plugintest"
 )
 
 // The plugin's socket is made inside the host's private directory, and the
 // connection works without AutoMTLS.
 func TestLaunch_PrivateSocket(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("plugins listen on TCP with AutoMTLS on Windows")
-	}
 	bin := plugintest.Build(t, "../examples/echo", "echo")
-	sockets := &plugin.SocketDir{}
-	cfg, err := plugin.Launch{
+	sockets := &host.SocketDir{}
+	cfg, err := host.Launch{
 		Path: bin, Env: []string{"PATH=" + os.Getenv("PATH")}, Sockets: sockets,
-		Handshake: executor.Handshake, Sets: executor.PluginSets(&executor.GRPCPlugin{}),
+		Handshake: executor.Handshake, Sets: host.ExecutorSets(),
 		Log: hclog.NewNullLogger(),
 	}.ClientConfig()
 	if err != nil {
@@ -76,14 +72,9 @@ func TestLaunch_PrivateSocket(t *testing.T) {
 	}
 }
 
-// Without a socket directory (a host that does not give one), go-plugin's
-// AutoMTLS protects the connection.
-func TestLaunch_NoSocketDirMeansMTLS(t *testing.T) {
-	cfg, err := plugin.Launch{Path: "/bin/true", Handshake: executor.Handshake}.ClientConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !cfg.AutoMTLS || !cfg.SkipHostEnv {
-		t.Errorf("AutoMTLS = %v, SkipHostEnv = %v, want both", cfg.AutoMTLS, cfg.SkipHostEnv)
+// A host must give a socket directory: plugins listen on nothing else.
+func TestLaunch_NoSocketDir(t *testing.T) {
+	if _, err := (host.Launch{Path: "/bin/true", Handshake: executor.Handshake}).ClientConfig(); err == nil {
+		t.Error("ClientConfig without a socket directory succeeded")
 	}
 }
