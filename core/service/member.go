@@ -178,6 +178,7 @@ func (s *Services) UpdateUser(ctx context.Context, a Actor, id int64, ch UserCha
 	if err := n.validate(); err != nil {
 		return err
 	}
+	defer s.auth.forgetUser(id)
 	return s.store.WithTx(ctx, func(ctx context.Context) error {
 		u, err := s.store.Users().Get(ctx, id)
 		if err != nil {

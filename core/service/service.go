@@ -67,6 +67,8 @@ type Services struct {
 	scheduleNotifier ScheduleNotifier
 	// touches says which sessions this process touched lately.
 	touches touches
+	// auth remembers what tokens authenticated to, for a second.
+	auth authCache
 }
 
 // Deps are the dependencies of Services.

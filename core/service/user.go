@@ -96,6 +96,7 @@ func (s *Services) SetPassword(ctx context.Context, a Actor, userID int64, passw
 	if err != nil {
 		return err
 	}
+	defer s.auth.forgetUser(userID)
 	return s.store.Users().SetPassword(ctx, userID, hash)
 }
 
@@ -104,6 +105,7 @@ func (s *Services) DeleteUser(ctx context.Context, a Actor, userID int64) error 
 	if err := requireAdmin(a); err != nil {
 		return err
 	}
+	defer s.auth.forgetUser(userID)
 	return s.store.WithTx(ctx, func(ctx context.Context) error {
 		u, err := s.store.Users().Get(ctx, userID)
 		if err != nil {
@@ -211,33 +213,50 @@ func (t *touches) claim(id int64, now time.Time) bool {
 
 // AuthenticateSession returns the user of a session token.
 func (s *Services) AuthenticateSession(ctx context.Context, token string) (Actor, error) {
-	sess, user, err := s.store.Sessions().GetWithUser(ctx, auth.HashToken(token))
-	if errors.Is(err, model.ErrNotFound) {
-		return Actor{}, model.Unauthenticatedf("session expired or invalid")
+	key, now := "s"+auth.HashToken(token), time.Now()
+	e, ok := s.auth.get(key, now)
+	if !ok {
+		gen := s.auth.generation()
+		sess, user, err := s.store.Sessions().GetWithUser(ctx, key[1:])
+		if errors.Is(err, model.ErrNotFound) {
+			return Actor{}, model.Unauthenticatedf("session expired or invalid")
+		}
+		if err != nil {
+			return Actor{}, err
+		}
+		e = authEntry{user: user, sessionID: sess.ID, lastActive: sess.LastActive, at: now}
+		s.auth.put(key, e, gen)
 	}
-	if err != nil {
-		return Actor{}, err
-	}
-	if time.Since(sess.LastActive) > SessionTTL {
-		_ = s.store.Sessions().Expire(ctx, sess.ID)
+	if now.Sub(e.lastActive) > SessionTTL {
+		s.auth.forget(key)
+		_ = s.store.Sessions().Expire(ctx, e.sessionID)
 		return Actor{}, model.Unauthenticatedf("session expired")
 	}
-	if now := time.Now(); now.Sub(sess.LastActive) > touchEvery && s.touches.claim(sess.ID, now) {
-		_ = s.store.Sessions().Touch(ctx, sess.ID, now.UTC())
+	if now.Sub(e.lastActive) > touchEvery && s.touches.claim(e.sessionID, now) {
+		_ = s.store.Sessions().Touch(ctx, e.sessionID, now.UTC())
 	}
-	return Actor{User: user}, nil
+	return Actor{User: e.user}, nil
 }
 
 // AuthenticateToken returns the user of an API token.
 func (s *Services) AuthenticateToken(ctx context.Context, token string) (Actor, error) {
-	t, err := s.store.APITokens().GetByHash(ctx, auth.HashToken(token))
+	key, now := "t"+auth.HashToken(token), time.Now()
+	if e, ok := s.auth.get(key, now); ok {
+		return Actor{User: e.user}, nil
+	}
+	gen := s.auth.generation()
+	t, err := s.store.APITokens().GetByHash(ctx, key[1:])
 	if errors.Is(err, model.ErrNotFound) {
 		return Actor{}, model.Unauthenticatedf("invalid or expired API token")
 	}
 	if err != nil {
 		return Actor{}, err
 	}
-	return s.actor(ctx, t.UserID)
+	a, err := s.actor(ctx, t.UserID)
+	if err == nil {
+		s.auth.put(key, authEntry{user: a.User, at: now}, gen)
+	}
+	return a, err
 }
 
 func (s *Services) actor(ctx context.Context, userID int64) (Actor, error) {
@@ -250,7 +269,10 @@ func (s *Services) actor(ctx context.Context, userID int64) (Actor, error) {
 
 // Logout ends the session of a token.
 func (s *Services) Logout(ctx context.Context, token string) error {
-	sess, err := s.store.Sessions().GetByTokenHash(ctx, auth.HashToken(token))
+	hash := auth.HashToken(token)
+	// After the session is gone: a lookup meanwhile could keep it again.
+	defer s.auth.forget("s" + hash)
+	sess, err := s.store.Sessions().GetByTokenHash(ctx, hash)
 	if errors.Is(err, model.ErrNotFound) {
 		return nil
 	}
@@ -284,5 +306,6 @@ func (s *Services) ExpireAPIToken(ctx context.Context, a Actor, id string) error
 	if len(id) > 16 {
 		id = auth.HashToken(id)[:16]
 	}
+	defer s.auth.forgetUser(a.User.ID)
 	return s.store.APITokens().Expire(ctx, a.User.ID, id)
 }

@@ -1,0 +1,113 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/signalbox/signalbox/core/model"
+	"github.com/signalbox/signalbox/core/secretbox"
+	"github.com/signalbox/signalbox/core/service"
+	"github.com/signalbox/signalbox/core/store/storetest"
+)
+
+// What the server changes about a user or a token applies to the very
+// next request, though authentication answers are kept for a second.
+func TestServices_AuthChangesApplyAtOnce(t *testing.T) {
+	ctx := context.Background()
+	type env struct {
+		svc   *service.Services
+		admin service.Actor
+		user  model.User
+		token string // the user's session token
+		api   string // the user's API token
+	}
+	setup := func(t *testing.T) env {
+		st := storetest.Open(t, storetest.SQLite)
+		box, err := secretbox.New(map[string][]byte{"k1": bytes.Repeat([]byte{9}, secretbox.KeySize)}, "k1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := service.New(service.Deps{Store: st, Sealer: box, PasswordCost: bcrypt.MinCost})
+		if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
+			t.Fatal(err)
+		}
+		_, adminUser, err := svc.Login(ctx, "admin", "admin-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := service.Actor{User: adminUser}
+		u, err := svc.CreateUser(ctx, admin, service.NewUser{Username: "bob", Email: "bob@example.com", Password: "bob-password", Admin: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := svc.Login(ctx, "bob", "bob-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		api, _, err := svc.CreateAPIToken(ctx, service.Actor{User: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Both answers are now remembered.
+		for _, auth := range []func() (service.Actor, error){
+			func() (service.Actor, error) { return svc.AuthenticateSession(ctx, token) },
+			func() (service.Actor, error) { return svc.AuthenticateToken(ctx, api) },
+		} {
+			if a, err := auth(); err != nil || a.User.ID != u.ID || !a.User.Admin {
+				t.Fatalf("authenticate = %+v, %v; want bob, an admin", a.User, err)
+			}
+		}
+		return env{svc: svc, admin: admin, user: u, token: token, api: api}
+	}
+	unauthenticated := func(t *testing.T, what string, err error) {
+		t.Helper()
+		if !errors.Is(err, model.ErrUnauthenticated) {
+			t.Errorf("%s: err = %v, want unauthenticated", what, err)
+		}
+	}
+	tests := []struct {
+		name   string
+		change func(e env) error
+		check  func(t *testing.T, e env)
+	}{
+		{"logout ends the session", func(e env) error { return e.svc.Logout(ctx, e.token) }, func(t *testing.T, e env) {
+			_, err := e.svc.AuthenticateSession(ctx, e.token)
+			unauthenticated(t, "session", err)
+		}},
+		{"a deleted user is refused", func(e env) error { return e.svc.DeleteUser(ctx, e.admin, e.user.ID) }, func(t *testing.T, e env) {
+			_, err := e.svc.AuthenticateSession(ctx, e.token)
+			unauthenticated(t, "session", err)
+			_, err = e.svc.AuthenticateToken(ctx, e.api)
+			unauthenticated(t, "API token", err)
+		}},
+		{"a revoked admin flag is seen", func(e env) error {
+			return e.svc.UpdateUser(ctx, e.admin, e.user.ID, service.UserChange{Username: "bob", Email: "bob@example.com", Name: "Bob"})
+		}, func(t *testing.T, e env) {
+			if a, err := e.svc.AuthenticateSession(ctx, e.token); err != nil || a.User.Admin {
+				t.Errorf("session: %+v, %v; want bob, no longer an admin", a.User, err)
+			}
+			if a, err := e.svc.AuthenticateToken(ctx, e.api); err != nil || a.User.Admin {
+				t.Errorf("API token: %+v, %v; want bob, no longer an admin", a.User, err)
+			}
+		}},
+		{"an expired API token is refused", func(e env) error {
+			return e.svc.ExpireAPIToken(ctx, service.Actor{User: e.user}, e.api)
+		}, func(t *testing.T, e env) {
+			_, err := e.svc.AuthenticateToken(ctx, e.api)
+			unauthenticated(t, "API token", err)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			if err := tc.change(e); err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, e)
+		})
+	}
+}
