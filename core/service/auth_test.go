@@ -111,3 +111,88 @@ func TestServices_AuthChangesApplyAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// Roles in projects are remembered for a second too; what this process
+// changes applies to the next request.
+func TestServices_RoleChangesApplyAtOnce(t *testing.T) {
+	ctx := context.Background()
+	type env struct {
+		svc     *service.Services
+		admin   service.Actor
+		member  service.Actor
+		project model.Project
+	}
+	setup := func(t *testing.T) env {
+		st := storetest.Open(t, storetest.SQLite)
+		box, err := secretbox.New(map[string][]byte{"k1": bytes.Repeat([]byte{9}, secretbox.KeySize)}, "k1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := service.New(service.Deps{Store: st, Sealer: box, PasswordCost: bcrypt.MinCost})
+		if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
+			t.Fatal(err)
+		}
+		_, adminUser, err := svc.Login(ctx, "admin", "admin-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := service.Actor{User: adminUser}
+		u, err := svc.CreateUser(ctx, admin, service.NewUser{Username: "carol", Email: "carol@example.com", Password: "carol-password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := svc.CreateProject(ctx, admin, model.Project{Name: "p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.AddMember(ctx, admin, p.ID, u.ID, model.RoleManager); err != nil {
+			t.Fatal(err)
+		}
+		member := service.Actor{User: u}
+		// Both roles are now remembered.
+		for _, a := range []service.Actor{admin, member} {
+			if err := svc.UpdateProject(ctx, a, p); err != nil {
+				t.Fatalf("%s updates the project: %v", a.User.Username, err)
+			}
+		}
+		return env{svc: svc, admin: admin, member: member, project: p}
+	}
+	tests := []struct {
+		name   string
+		change func(e env) error
+		check  func(t *testing.T, e env)
+	}{
+		{"a removed member is told the project does not exist", func(e env) error {
+			return e.svc.RemoveMember(ctx, e.admin, e.project.ID, e.member.User.ID)
+		}, func(t *testing.T, e env) {
+			if _, err := e.svc.GetProject(ctx, e.member, e.project.ID); !errors.Is(err, model.ErrNotFound) {
+				t.Errorf("GetProject: %v, want not found", err)
+			}
+		}},
+		{"a member made guest may no longer change the project", func(e env) error {
+			return e.svc.UpdateMember(ctx, e.admin, e.project.ID, e.member.User.ID, model.RoleGuest)
+		}, func(t *testing.T, e env) {
+			if err := e.svc.UpdateProject(ctx, e.member, e.project); !errors.Is(err, model.ErrForbidden) {
+				t.Errorf("UpdateProject: %v, want forbidden", err)
+			}
+		}},
+		{"a deleted project is gone for everyone", func(e env) error {
+			return e.svc.DeleteProject(ctx, e.admin, e.project.ID)
+		}, func(t *testing.T, e env) {
+			for _, a := range []service.Actor{e.admin, e.member} {
+				if _, err := e.svc.GetProject(ctx, a, e.project.ID); !errors.Is(err, model.ErrNotFound) {
+					t.Errorf("%s GetProject: %v, want not found", a.User.Username, err)
+				}
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			if err := tc.change(e); err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, e)
+		})
+	}
+}

@@ -63,6 +63,7 @@ func (s *Services) ListMembers(ctx context.Context, a Actor, projectID int64, so
 
 // AddMember adds a user to a project with a role.
 func (s *Services) AddMember(ctx context.Context, a Actor, projectID, userID int64, role model.Role) error {
+	defer s.forgetProject(projectID)
 	if _, err := s.access(ctx, a, projectID, auth.PermManageUsers); err != nil {
 		return err
 	}
@@ -88,6 +89,7 @@ func (s *Services) AddMember(ctx context.Context, a Actor, projectID, userID int
 
 // UpdateMember changes a member's role; the last owner stays an owner.
 func (s *Services) UpdateMember(ctx context.Context, a Actor, projectID, userID int64, role model.Role) error {
+	defer s.forgetProject(projectID)
 	if _, err := s.access(ctx, a, projectID, auth.PermManageUsers); err != nil {
 		return err
 	}
@@ -115,6 +117,7 @@ func (s *Services) UpdateMember(ctx context.Context, a Actor, projectID, userID 
 
 // RemoveMember removes a user from a project; the last owner stays.
 func (s *Services) RemoveMember(ctx context.Context, a Actor, projectID, userID int64) error {
+	defer s.forgetProject(projectID)
 	if _, err := s.access(ctx, a, projectID, auth.PermManageUsers); err != nil {
 		return err
 	}
@@ -178,7 +181,7 @@ func (s *Services) UpdateUser(ctx context.Context, a Actor, id int64, ch UserCha
 	if err := n.validate(); err != nil {
 		return err
 	}
-	defer s.auth.forgetUser(id)
+	defer s.forgetUser(id)
 	return s.store.WithTx(ctx, func(ctx context.Context) error {
 		u, err := s.store.Users().Get(ctx, id)
 		if err != nil {

@@ -80,6 +80,7 @@ func (s *Services) UpdateProject(ctx context.Context, a Actor, p model.Project) 
 // DeleteProject deletes a project and everything in it. Tasks still
 // running are stopped first.
 func (s *Services) DeleteProject(ctx context.Context, a Actor, id int64) error {
+	defer s.forgetProject(id)
 	perm, err := s.access(ctx, a, id, auth.PermUpdateProject)
 	if err != nil {
 		return err

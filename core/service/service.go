@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -67,8 +68,10 @@ type Services struct {
 	scheduleNotifier ScheduleNotifier
 	// touches says which sessions this process touched lately.
 	touches touches
-	// auth remembers what tokens authenticated to, for a second.
-	auth authCache
+	// auth and roles remember, for a second, what tokens authenticated to
+	// and users' roles in projects (see cacheTTL).
+	auth  ttlCache[string, authEntry]
+	roles ttlCache[roleKey, model.Role]
 }
 
 // Deps are the dependencies of Services.
@@ -99,23 +102,36 @@ func New(d Deps) *Services {
 // permission. A user who is not a member is told the project does not
 // exist; a member who lacks the permission is told so.
 func (s *Services) access(ctx context.Context, a Actor, projectID int64, need auth.Permission) (auth.Permission, error) {
+	key, now := roleKey{project: projectID, user: a.User.ID}, time.Now()
 	if a.User.Admin {
-		if _, err := s.store.Projects().Get(ctx, projectID); err != nil {
-			return 0, err
+		key.user = 0
+	}
+	role, ok := s.roles.get(key, now)
+	if !ok {
+		gen := s.roles.generation()
+		if a.User.Admin {
+			if _, err := s.store.Projects().Get(ctx, projectID); err != nil {
+				return 0, err
+			}
+		} else {
+			// A membership implies the project exists: one query.
+			m, err := s.store.Members().Get(ctx, projectID, a.User.ID)
+			if errors.Is(err, model.ErrNotFound) {
+				return 0, model.NotFoundf("project %d not found", projectID)
+			}
+			if err != nil {
+				return 0, err
+			}
+			role = m.Role
 		}
+		s.roles.put(key, role, now, gen)
+	}
+	if a.User.Admin {
 		return auth.AllPermissions, nil
 	}
-	// A membership implies the project exists: one query on the hot path.
-	m, err := s.store.Members().Get(ctx, projectID, a.User.ID)
-	if errors.Is(err, model.ErrNotFound) {
-		return 0, model.NotFoundf("project %d not found", projectID)
-	}
-	if err != nil {
-		return 0, err
-	}
-	have := auth.Permissions(m.Role)
+	have := auth.Permissions(role)
 	if !have.Has(need) {
-		return have, model.Forbiddenf("your role %q in this project does not allow this", m.Role)
+		return have, model.Forbiddenf("your role %q in this project does not allow this", role)
 	}
 	return have, nil
 }

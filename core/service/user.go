@@ -96,7 +96,7 @@ func (s *Services) SetPassword(ctx context.Context, a Actor, userID int64, passw
 	if err != nil {
 		return err
 	}
-	defer s.auth.forgetUser(userID)
+	defer s.forgetUser(userID)
 	return s.store.Users().SetPassword(ctx, userID, hash)
 }
 
@@ -105,7 +105,7 @@ func (s *Services) DeleteUser(ctx context.Context, a Actor, userID int64) error 
 	if err := requireAdmin(a); err != nil {
 		return err
 	}
-	defer s.auth.forgetUser(userID)
+	defer s.forgetUser(userID)
 	return s.store.WithTx(ctx, func(ctx context.Context) error {
 		u, err := s.store.Users().Get(ctx, userID)
 		if err != nil {
@@ -224,8 +224,8 @@ func (s *Services) AuthenticateSession(ctx context.Context, token string) (Actor
 		if err != nil {
 			return Actor{}, err
 		}
-		e = authEntry{user: user, sessionID: sess.ID, lastActive: sess.LastActive, at: now}
-		s.auth.put(key, e, gen)
+		e = authEntry{user: user, sessionID: sess.ID, lastActive: sess.LastActive}
+		s.auth.put(key, e, now, gen)
 	}
 	if now.Sub(e.lastActive) > SessionTTL {
 		s.auth.forget(key)
@@ -254,7 +254,7 @@ func (s *Services) AuthenticateToken(ctx context.Context, token string) (Actor, 
 	}
 	a, err := s.actor(ctx, t.UserID)
 	if err == nil {
-		s.auth.put(key, authEntry{user: a.User, at: now}, gen)
+		s.auth.put(key, authEntry{user: a.User}, now, gen)
 	}
 	return a, err
 }
@@ -306,6 +306,6 @@ func (s *Services) ExpireAPIToken(ctx context.Context, a Actor, id string) error
 	if len(id) > 16 {
 		id = auth.HashToken(id)[:16]
 	}
-	defer s.auth.forgetUser(a.User.ID)
+	defer s.forgetUser(a.User.ID)
 	return s.store.APITokens().Expire(ctx, a.User.ID, id)
 }

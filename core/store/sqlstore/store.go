@@ -86,6 +86,8 @@ func open(ctx context.Context, driver string, d dialect, log hclog.Logger) (*Sto
 		DisableAutomaticPing: true,
 		NowFunc:              func() time.Time { return dbTime(time.Now()) },
 		Logger:               newGormLogger(log),
+		PrepareStmt:          d.prepare,
+		PrepareStmtMaxSize:   preparedMax,
 	})
 	if err != nil {
 		// Mostly a server that does not answer: the dialects query it.
