@@ -14,6 +14,27 @@ import (
 	"github.com/signalbox/signalbox/core/store/storetest"
 )
 
+// servicesWithAdmin returns services on a fresh SQLite store, and their
+// administrator.
+func servicesWithAdmin(t *testing.T) (*service.Services, service.Actor) {
+	t.Helper()
+	ctx := context.Background()
+	st := storetest.Open(t, storetest.SQLite)
+	box, err := secretbox.New(map[string][]byte{"k1": bytes.Repeat([]byte{9}, secretbox.KeySize)}, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(service.Deps{Store: st, Sealer: box, PasswordCost: bcrypt.MinCost})
+	if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
+		t.Fatal(err)
+	}
+	_, admin, err := svc.Login(ctx, "admin", "admin-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, service.Actor{User: admin}
+}
+
 // What the server changes about a user or a token applies to the very
 // next request, though authentication answers are kept for a second.
 func TestServices_AuthChangesApplyAtOnce(t *testing.T) {
@@ -26,20 +47,7 @@ func TestServices_AuthChangesApplyAtOnce(t *testing.T) {
 		api   string // the user's API token
 	}
 	setup := func(t *testing.T) env {
-		st := storetest.Open(t, storetest.SQLite)
-		box, err := secretbox.New(map[string][]byte{"k1": bytes.Repeat([]byte{9}, secretbox.KeySize)}, "k1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := service.New(service.Deps{Store: st, Sealer: box, PasswordCost: bcrypt.MinCost})
-		if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
-			t.Fatal(err)
-		}
-		_, adminUser, err := svc.Login(ctx, "admin", "admin-password")
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin := service.Actor{User: adminUser}
+		svc, admin := servicesWithAdmin(t)
 		u, err := svc.CreateUser(ctx, admin, service.NewUser{Username: "bob", Email: "bob@example.com", Password: "bob-password", Admin: true})
 		if err != nil {
 			t.Fatal(err)
@@ -123,20 +131,7 @@ func TestServices_RoleChangesApplyAtOnce(t *testing.T) {
 		project model.Project
 	}
 	setup := func(t *testing.T) env {
-		st := storetest.Open(t, storetest.SQLite)
-		box, err := secretbox.New(map[string][]byte{"k1": bytes.Repeat([]byte{9}, secretbox.KeySize)}, "k1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := service.New(service.Deps{Store: st, Sealer: box, PasswordCost: bcrypt.MinCost})
-		if _, _, err := svc.EnsureAdmin(ctx, "admin", "admin@example.com", "admin-password"); err != nil {
-			t.Fatal(err)
-		}
-		_, adminUser, err := svc.Login(ctx, "admin", "admin-password")
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin := service.Actor{User: adminUser}
+		svc, admin := servicesWithAdmin(t)
 		u, err := svc.CreateUser(ctx, admin, service.NewUser{Username: "carol", Email: "carol@example.com", Password: "carol-password"})
 		if err != nil {
 			t.Fatal(err)
