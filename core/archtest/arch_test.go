@@ -56,6 +56,9 @@ func TestDependencyRules(t *testing.T) {
 		"plugins import only the sdk": {
 			from: mod + "/plugins/", forbidden: []string{mod + "/"}, allowed: []string{mod + "/sdk"},
 		},
+		"plugin binaries never link go-plugin (plugin.Serve speaks its protocol)": {
+			from: mod + "/plugins/", forbidden: []string{"github.com/hashicorp/go-plugin"},
+		},
 		"the sdk never imports the core": {
 			from: mod + "/sdk", forbidden: []string{mod + "/core", mod + "/cmd", mod + "/plugins"},
 		},
