@@ -35,6 +35,27 @@ func servicesWithAdmin(t *testing.T) (*service.Services, service.Actor) {
 	return svc, service.Actor{User: admin}
 }
 
+// changeCase is a change made through the services and what must hold
+// right after it, in an environment E made fresh for each case.
+type changeCase[E any] struct {
+	name   string
+	change func(e E) error
+	check  func(t *testing.T, e E)
+}
+
+func runChanges[E any](t *testing.T, setup func(t *testing.T) E, cases []changeCase[E]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			if err := tc.change(e); err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, e)
+		})
+	}
+}
+
 // What the server changes about a user or a token applies to the very
 // next request, though authentication answers are kept for a second.
 func TestServices_AuthChangesApplyAtOnce(t *testing.T) {
@@ -77,11 +98,7 @@ func TestServices_AuthChangesApplyAtOnce(t *testing.T) {
 			t.Errorf("%s: err = %v, want unauthenticated", what, err)
 		}
 	}
-	tests := []struct {
-		name   string
-		change func(e env) error
-		check  func(t *testing.T, e env)
-	}{
+	tests := []changeCase[env]{
 		{"logout ends the session", func(e env) error { return e.svc.Logout(ctx, e.token) }, func(t *testing.T, e env) {
 			_, err := e.svc.AuthenticateSession(ctx, e.token)
 			unauthenticated(t, "session", err)
@@ -109,15 +126,7 @@ func TestServices_AuthChangesApplyAtOnce(t *testing.T) {
 			unauthenticated(t, "API token", err)
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e := setup(t)
-			if err := tc.change(e); err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, e)
-		})
-	}
+	runChanges(t, setup, tests)
 }
 
 // Roles in projects are remembered for a second too; what this process
@@ -152,11 +161,7 @@ func TestServices_RoleChangesApplyAtOnce(t *testing.T) {
 		}
 		return env{svc: svc, admin: admin, member: member, project: p}
 	}
-	tests := []struct {
-		name   string
-		change func(e env) error
-		check  func(t *testing.T, e env)
-	}{
+	tests := []changeCase[env]{
 		{"a removed member is told the project does not exist", func(e env) error {
 			return e.svc.RemoveMember(ctx, e.admin, e.project.ID, e.member.User.ID)
 		}, func(t *testing.T, e env) {
@@ -181,13 +186,5 @@ func TestServices_RoleChangesApplyAtOnce(t *testing.T) {
 			}
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e := setup(t)
-			if err := tc.change(e); err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, e)
-		})
-	}
+	runChanges(t, setup, tests)
 }

@@ -226,27 +226,26 @@ var controllerDesc = grpc.ServiceDesc{
 // stdioDesc is go-plugin's stream of the plugin's stdout and stderr. Serve
 // leaves both where they are (stderr is the log the host reads), so the
 // stream carries nothing; it ends with the connection.
-var stdioDesc = grpc.ServiceDesc{
-	ServiceName: "plugin.GRPCStdio",
-	HandlerType: (*any)(nil),
-	Streams: []grpc.StreamDesc{{
-		StreamName:    "StreamStdio",
-		ServerStreams: true,
-		Handler:       idleStream,
-	}},
-}
+var stdioDesc = idleService("plugin.GRPCStdio", "StreamStdio", false)
 
 // brokerDesc is go-plugin's broker of extra connections, which no
 // Signalbox protocol uses: the stream stays open and idle.
-var brokerDesc = grpc.ServiceDesc{
-	ServiceName: "plugin.GRPCBroker",
-	HandlerType: (*any)(nil),
-	Streams: []grpc.StreamDesc{{
-		StreamName:    "StartStream",
-		ServerStreams: true,
-		ClientStreams: true,
-		Handler:       idleStream,
-	}},
+var brokerDesc = idleService("plugin.GRPCBroker", "StartStream", true)
+
+// idleService declares a service of one stream that sends nothing and
+// ends with the connection; clientStreams says whether the host streams
+// too.
+func idleService(service, stream string, clientStreams bool) grpc.ServiceDesc {
+	return grpc.ServiceDesc{
+		ServiceName: service,
+		HandlerType: (*any)(nil),
+		Streams: []grpc.StreamDesc{{
+			StreamName:    stream,
+			ServerStreams: true,
+			ClientStreams: clientStreams,
+			Handler:       idleStream,
+		}},
+	}
 }
 
 func idleStream(_ any, stream grpc.ServerStream) error {
